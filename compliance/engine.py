@@ -1,0 +1,336 @@
+"""check(): post → facts → rules → findings → verdict. Pure: no network, database, clock or env.
+
+The work per post, cheapest first:
+1. fold evasions back to plain text (``normalize``; most captions take a no-op path);
+2. find hashtags, mentions, links and hashtag runs (compiled regexes, once);
+3. let spaCy tokenise and match the pack's vocabulary in the windows where a term
+   could stand (``nlp.TermMatcher``);
+4. decide sponsorship from campaign, label and signals (``signals``);
+5. run the pack's rules (``kinds``) over the resulting :class:`Analysis`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+
+from compliance.analysis import Analysis, TermHit, downgrade
+from compliance.kinds import KINDS
+from compliance.model import (
+    Disclosure,
+    Finding,
+    Post,
+    Signal,
+    Sponsorship,
+    Verdict,
+    VerdictKind,
+)
+from compliance.nlp import Anatomy, Match, TermMatcher, anatomy, compile_term, detect_language
+from compliance.normalize import EMOJI_GLUED, Normalized, normalize
+from compliance.packs import Pack, Packs, Term, load_packs
+from compliance.signals import assess
+
+# Prefixes that make "#<x>partner" / "#<x>ambassador" a word, not a brand tag
+# ("#mypartner", "#lifepartner", "#crimepartner").
+NOT_BRANDS = frozenset(
+    "my your our his her their the a best life crime dance gym workout travel business "
+    "study running run climbing training love perfect dream new old true real fitness "
+    "sparring tennis hiking yoga chess writing reading book cuddle partner".split()
+)
+
+_SIGNAL_KIND = {
+    "free_product": "gifted",
+    "paid": "partnership",
+    "affiliate": "affiliate",
+    "employee": "employment",
+    "family": "family",
+    "contest": "contest",
+    "any": "sponsorship_cue",
+}
+
+_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "‘": "’", "'": "'", "‹": "›"}
+
+
+class _PackMatchers:
+    """The compiled spaCy matchers of each pack, built on first use and kept."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, TermMatcher] = {}
+
+    def get(self, pack: Pack) -> TermMatcher:
+        key = id(pack)
+        matcher = self._cache.get(key)
+        if matcher is None:
+            lang = pack.default_language
+            compiled = [compile_term(t.key, t.pattern, lang) for t in pack.terms]
+            matcher = TermMatcher(compiled, lang)
+            self._cache[key] = matcher
+        return matcher
+
+
+_MATCHERS = _PackMatchers()
+
+
+def check(post: Post, packs: Packs | None = None) -> Verdict:
+    """Judge one post under the pack of its jurisdiction (default US/FTC).
+
+    Raises KeyError (with the available jurisdictions) for a jurisdiction
+    without a pack.
+    """
+    packs = packs if packs is not None else load_packs()
+    pack = packs.for_jurisdiction(post.jurisdiction)
+    return check_with_pack(post, pack)
+
+
+def check_with_pack(post: Post, pack: Pack) -> Verdict:
+    """Judge one post under ``pack``."""
+    a = analyse(post, pack)
+    findings: list[Finding] = []
+    if a.sponsorship.value is not False:
+        for rule in pack.rules:
+            findings.extend(KINDS[rule.kind].evaluate(rule, a))
+    if a.sponsorship.value is None:
+        findings = [downgrade(f) for f in findings]
+    findings.sort(key=lambda f: (f.span[0] if f.span else -1, f.rule))
+    if a.sponsorship.value is False:
+        kind = VerdictKind.NOT_SPONSORED
+    elif a.sponsorship.value is None:
+        kind = VerdictKind.NEEDS_REVIEW
+    elif any(f.is_violation for f in findings):
+        kind = VerdictKind.VIOLATION
+    else:
+        kind = VerdictKind.COMPLIANT
+    return Verdict(
+        post=post,
+        verdict=kind,
+        sponsorship=a.sponsorship,
+        language=a.language,
+        pack=pack.id,
+        disclosures=a.disclosures,
+        findings=tuple(findings),
+    )
+
+
+def analyse(post: Post, pack: Pack) -> Analysis:
+    """Compute the facts every rule reads."""
+    caption = post.caption
+    norm = normalize(caption)
+    text = norm.text
+    anat = anatomy(text)
+    matcher = _MATCHERS.get(pack)
+    hits = _filter_hits(text, anat, pack, matcher.find(text))
+
+    negations = [h for h in hits if pack.terms_by_key[h.key].clarity == "negation"]
+    disclosing = [
+        h
+        for h in hits
+        if pack.terms_by_key[h.key].clarity in ("clear", "ambiguous")
+        and not any(n.start < h.end and h.start < n.end for n in negations)
+    ]
+    disclosing = _drop_contained(disclosing, pack)
+    fold = pack.fold_for(post.platform)
+    disclosures = tuple(_disclosure(norm, anat, pack, h, fold) for h in disclosing)
+
+    term_signals: list[tuple[Signal, tuple[str, ...]]] = []
+    for h in hits:
+        term = pack.terms_by_key[h.key]
+        if term.clarity in ("clear", "ambiguous") and h not in disclosing:
+            continue
+        term_signals.append((_signal(term, h, text), term.covers))
+    assessment = assess(post, text, anat, term_signals)
+    sponsorship = _remap(assessment.sponsorship, norm)
+
+    language = post.language or _language(text, anat)
+    transcript = None
+    if post.transcript is not None:
+        transcript = _transcript_disclosures(post.transcript, pack, matcher)
+    return Analysis(
+        post=post,
+        pack=pack,
+        norm=norm,
+        anatomy=anat,
+        language=language,
+        sponsorship=sponsorship,
+        connections=assessment.connections,
+        disclosures=disclosures,
+        negations=tuple(
+            TermHit(pack.terms_by_key[n.key], norm.to_original(n.start, n.end), _orig_text(norm, n))
+            for n in negations
+        ),
+        fold=fold,
+        transcript_disclosures=transcript,
+    )
+
+
+# --- Filtering term hits ---------------------------------------------------------------
+
+
+def _filter_hits(text: str, anat: Anatomy, pack: Pack, found: list[Match]) -> list[Match]:
+    """Drop hits inside links, brand-tag look-alikes, quoted speech and questions."""
+    out: list[Match] = []
+    for m in found:
+        term = pack.terms_by_key[m.key]
+        if anat.urls and anat.in_url(m.start):
+            continue
+        if "*" in term.pattern and not _brand_tag(text[m.start : m.end], term.pattern):
+            continue
+        speech = term.clarity in ("clear", "ambiguous") and not text.startswith("#", m.start)
+        if speech and (_quoted(text, m.start, m.end) or _questioned(text, m.end)):
+            continue
+        out.append(m)
+    return out
+
+
+def _brand_tag(tag: str, pattern: str) -> bool:
+    """True when a '#<x>partner'-style tag has a brand-like <x>, not an ordinary word."""
+    star = next(w for w in pattern.split() if "*" in w)
+    head, tail = star.lstrip("^#").split("*")
+    body = tag.lstrip("#").lower()
+    core = body[len(head) : len(body) - len(tail)] if tail else body[len(head) :]
+    return len(core) >= 2 and core not in NOT_BRANDS
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """True when [start, end) sits inside a quotation of three or more words on its line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    for i in range(start - 1, line_start - 1, -1):
+        ch = text[i]
+        close = _QUOTES.get(ch)
+        if close is None:
+            continue
+        if ch == "'" and i > line_start and text[i - 1].isalnum():
+            continue  # an apostrophe, not a quote
+        j = text.find(close, end, line_end)
+        if j != -1 and len(text[i + 1 : j].split()) >= 3:
+            return True
+    return False
+
+
+_SENTENCE_END = re.compile(r"[.!?\n]")
+
+
+def _questioned(text: str, end: int) -> bool:
+    """True when the sentence holding the hit ends with a question mark ("Is this sponsored?")."""
+    m = _SENTENCE_END.search(text, end)
+    return bool(m and m.group() == "?" and m.start() - end <= 40)
+
+
+def _drop_contained(hits: list[Match], pack: Pack) -> list[Match]:
+    """Keep the longest hit where hits overlap; prefer clear over ambiguous at equal length."""
+
+    def rank(m: Match) -> tuple[int, int]:
+        clear = pack.terms_by_key[m.key].clarity == "clear"
+        return (m.end - m.start, 1 if clear else 0)
+
+    kept: list[Match] = []
+    for m in sorted(hits, key=rank, reverse=True):
+        if any(k.start < m.end and m.start < k.end for k in kept):
+            continue
+        kept.append(m)
+    kept.sort(key=lambda m: m.start)
+    return kept
+
+
+# --- Building values ---------------------------------------------------------------------
+
+
+def _orig_text(norm: Normalized, m: Match) -> str:
+    s, e = norm.to_original(m.start, m.end)
+    return norm.original[s:e]
+
+
+def _disclosure(
+    norm: Normalized, anat: Anatomy, pack: Pack, m: Match, fold: int | None
+) -> Disclosure:
+    term = pack.terms_by_key[m.key]
+    start, end = norm.to_original(m.start, m.end)
+    caption = norm.original
+    first_element = not any(ch.isalnum() for ch in norm.text[: m.start])
+    if fold is None:
+        above = True
+    else:
+        above = start < fold and caption.count("\n", 0, start) < pack.max_line_breaks
+    above = above or first_element
+    buried = False
+    tag = anat.hashtag_at(m.start) if norm.text.startswith("#", m.start) else None
+    if tag is not None and not first_element:
+        buried = anat.run_length(tag) >= pack.hashtag_run
+        if pack.max_hashtag_position is not None and tag.index + 1 > pack.max_hashtag_position:
+            buried = True
+    evasion = norm.evasions_in(m.start, m.end)
+    if (
+        tag is not None
+        and m.end < len(norm.text)
+        and unicodedata.category(norm.text[m.end])[0] == "S"
+    ):
+        evasion = (*evasion, EMOJI_GLUED)
+    return Disclosure(
+        text=caption[start:end],
+        span=(start, end),
+        term=term.key,
+        clarity=term.clarity,
+        language=term.lang,
+        covers=term.covers,
+        above_fold=above,
+        in_hashtag_block=buried,
+        evasion=evasion,
+    )
+
+
+def _signal(term: Term, m: Match, text: str) -> Signal:
+    """A sponsorship signal for a vocabulary hit (spans in normalised text until remapped)."""
+    matched = text[m.start : m.end]
+    if term.clarity == "negation":
+        return Signal("negation", (m.start, m.end), matched, "negative")
+    if term.clarity == "clear":
+        return Signal("disclosure", (m.start, m.end), matched, "strong")
+    if term.clarity == "ambiguous":
+        return Signal("ambiguous_disclosure", (m.start, m.end), matched, term.strength)
+    if term.strength == "weak" and term.covers == ("any",):
+        return Signal("brand_tag", (m.start, m.end), matched, "weak")
+    kind = _SIGNAL_KIND.get(term.covers[0], "sponsorship_cue")
+    return Signal(kind, (m.start, m.end), matched, term.strength)
+
+
+def _remap(sponsorship: Sponsorship, norm: Normalized) -> Sponsorship:
+    """Move signal spans from the normalised text back to the caption."""
+    if norm.index is None:
+        return sponsorship
+    signals = tuple(
+        replace(
+            s, span=norm.to_original(*s.span), text=norm.original[slice(*norm.to_original(*s.span))]
+        )
+        if s.span
+        else s
+        for s in sponsorship.signals
+    )
+    return Sponsorship(sponsorship.value, signals)
+
+
+_LANG_SAMPLE = 600
+
+
+def _language(text: str, anat: Anatomy) -> str | None:
+    """The caption's language from its first few hundred characters (enough to decide)."""
+    lang, _confidence = detect_language(text[:_LANG_SAMPLE])
+    return lang
+
+
+def _transcript_disclosures(
+    transcript: str, pack: Pack, matcher: TermMatcher
+) -> tuple[TermHit, ...]:
+    """Clear, non-negated disclosures in a video's transcript."""
+    norm = normalize(transcript)
+    anat = anatomy(norm.text)
+    hits = _filter_hits(norm.text, anat, pack, matcher.find(norm.text))
+    negations = [h for h in hits if pack.terms_by_key[h.key].clarity == "negation"]
+    out = []
+    for h in hits:
+        term = pack.terms_by_key[h.key]
+        if term.clarity != "clear" or any(n.start < h.end and h.start < n.end for n in negations):
+            continue
+        out.append(TermHit(term, norm.to_original(h.start, h.end), _orig_text(norm, h)))
+    return tuple(out)

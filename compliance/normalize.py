@@ -1,0 +1,252 @@
+"""Undo the tricks that hide a disclosure from scanners, keeping a map back to the original.
+
+Creators (or their agencies) sometimes write ``＃ａｄ`` in full-width letters, put a
+zero-width space inside ``#a​d``, swap a Latin ``a`` for the Cyrillic ``а`` or put an
+emoji inside the tag. People still read "#ad"; naive scanners do not. We fold those
+forms back to plain ASCII so the rules see the disclosure, and we remember where we
+did it so the engine can report the evasion itself.
+
+Spans found in the normalised text are mapped back to the caption with
+:meth:`Normalized.to_original`; the caption is what users see and what spans index.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Characters that render as nothing. Soft hyphen and word joiner included: all of
+# them split a tag for a machine while the reader sees one word.
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e")
+# Variation selectors only change how the previous emoji is drawn; they carry no
+# meaning for matching, so they are dropped without being called an evasion.
+_SELECTORS = frozenset(chr(c) for c in range(0xFE00, 0xFE10))
+
+# Cyrillic and Greek letters that look like Latin ones (the common confusables).
+_HOMOGLYPHS = {
+    "а": "a",
+    "е": "e",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "у": "y",
+    "х": "x",
+    "і": "i",
+    "ј": "j",
+    "ѕ": "s",
+    "ԁ": "d",
+    "ԛ": "q",
+    "ԝ": "w",
+    "һ": "h",
+    "ӏ": "l",
+    "ɡ": "g",
+    "А": "A",
+    "В": "B",
+    "Е": "E",
+    "К": "K",
+    "М": "M",
+    "Н": "H",
+    "О": "O",
+    "Р": "P",
+    "С": "C",
+    "Т": "T",
+    "У": "Y",
+    "Х": "X",
+    "І": "I",
+    "Ј": "J",
+    "Ѕ": "S",
+    "Ԁ": "D",
+    "α": "a",
+    "ο": "o",
+    "ρ": "p",
+    "ν": "v",
+    "τ": "t",
+    "ι": "i",
+    "κ": "k",
+    "υ": "u",
+    "Α": "A",
+    "Β": "B",
+    "Ε": "E",
+    "Ζ": "Z",
+    "Η": "H",
+    "Ι": "I",
+    "Κ": "K",
+    "Μ": "M",
+    "Ν": "N",
+    "Ο": "O",
+    "Ρ": "P",
+    "Τ": "T",
+    "Υ": "Y",
+    "Χ": "X",
+}
+
+# A fast gate: captions without any of these characters are returned untouched.
+_SUSPICIOUS = re.compile(
+    "[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u180e\ufe00-\ufe0f"
+    "\uff01-\uff5e"  # full-width ASCII
+    "\u24b6-\u24e9"  # circled letters
+    "\U0001d400-\U0001d7ff"  # mathematical alphanumerics (bold, italic, script ...)
+    "\U0001f130-\U0001f189"  # squared / negative squared letters
+    "\u0370-\u03ff\u0400-\u052f\u0261]"
+)
+_WORD = re.compile(r"[^\W\d_]+")
+_LATIN = re.compile(r"[A-Za-z]")
+_HASH_INNER_SYMBOL = re.compile(r"(?<=#)([A-Za-z]+)([^\w\s#@]+)(?=[A-Za-z])")
+
+FULLWIDTH = "fullwidth"
+INVISIBLE = "zero_width"
+HOMOGLYPH = "homoglyph"
+STYLISED = "stylised"
+EMOJI_INSIDE = "emoji_inside"
+EMOJI_GLUED = "emoji_glued"
+
+EVASION_LABELS = {
+    FULLWIDTH: "full-width characters",
+    INVISIBLE: "zero-width (invisible) characters",
+    HOMOGLYPH: "look-alike letters from another alphabet",
+    STYLISED: "stylised Unicode letters",
+    EMOJI_INSIDE: "an emoji inside the tag",
+    EMOJI_GLUED: "an emoji glued to the tag",
+}
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A caption folded to plain characters, with the way back to the original offsets."""
+
+    original: str
+    text: str
+    # index[i] is the original offset of normalised character i; None means identity.
+    index: tuple[int, ...] | None
+    # (start, end, kind) ranges in the normalised text where an evasion was undone.
+    evasions: tuple[tuple[int, int, str], ...] = ()
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a normalised span back to a span of the original caption."""
+        if self.index is None:
+            return start, end
+        if start >= len(self.index):
+            return len(self.original), len(self.original)
+        o_start = self.index[start]
+        o_end = self.index[end - 1] + 1 if end > start else o_start
+        return o_start, o_end
+
+    def evasions_in(self, start: int, end: int) -> tuple[str, ...]:
+        """The kinds of evasion undone inside ``[start, end)`` of the normalised text."""
+        return tuple(dict.fromkeys(kind for s, e, kind in self.evasions if s < end and e > start))
+
+
+def _fold_char(ch: str) -> tuple[str, str | None]:
+    """Return the replacement for one character and the evasion kind, if any."""
+    code = ord(ch)
+    if 0xFF01 <= code <= 0xFF5E:
+        return chr(code - 0xFEE0), FULLWIDTH
+    if 0x24B6 <= code <= 0x24E9 or 0x1D400 <= code <= 0x1D7FF:
+        folded = unicodedata.normalize("NFKC", ch)
+        if len(folded) == 1 and folded.isascii():
+            return folded, STYLISED
+    if 0x1F130 <= code <= 0x1F149:  # squared capital letters
+        return chr(ord("A") + code - 0x1F130), STYLISED
+    if 0x1F170 <= code <= 0x1F189:  # negative squared capital letters
+        return chr(ord("A") + code - 0x1F170), STYLISED
+    return ch, None
+
+
+def normalize(caption: str) -> Normalized:
+    """Fold full-width, stylised, invisible and look-alike characters to plain text.
+
+    Most captions take the fast path (no suspicious character) and are returned
+    as they are, without an offset map.
+    """
+    if caption.isascii() or not _SUSPICIOUS.search(caption):
+        return _fold_inner_symbols(Normalized(caption, caption, None))
+
+    chars: list[str] = []
+    index: list[int] = []
+    marks: list[str | None] = []
+    invisible_before = False
+    for i, ch in enumerate(caption):
+        if ch in _INVISIBLE:
+            # Dropped; the evasion is marked on the characters either side of it.
+            if marks:
+                marks[-1] = marks[-1] or INVISIBLE
+            invisible_before = True
+            continue
+        if ch in _SELECTORS:
+            continue
+        folded, kind = _fold_char(ch)
+        if invisible_before:
+            kind = kind or INVISIBLE
+            invisible_before = False
+        chars.append(folded)
+        index.append(i)
+        marks.append(kind)
+    text = "".join(chars)
+
+    # Look-alike letters count only inside words that also use Latin letters, or
+    # inside tags: a Russian or Greek caption must stay Russian or Greek.
+    out = list(text)
+    for m in _WORD.finditer(text):
+        word = m.group()
+        if not any(c in _HOMOGLYPHS for c in word):
+            continue
+        tag = m.start() > 0 and text[m.start() - 1] == "#"
+        # A tag spelled wholly in look-alikes ("#аd" in Cyrillic) is folded too,
+        # but only when every letter has a Latin twin: "#ад" is Russian, not "#ad".
+        if not (_LATIN.search(word) or (tag and all(c in _HOMOGLYPHS for c in word))):
+            continue
+        for j, c in enumerate(word, m.start()):
+            if c in _HOMOGLYPHS:
+                out[j] = _HOMOGLYPHS[c]
+                marks[j] = HOMOGLYPH
+    text = "".join(out)
+
+    evasions = _ranges(marks)
+    return _fold_inner_symbols(Normalized(caption, text, tuple(index), evasions))
+
+
+def _ranges(marks: list[str | None]) -> tuple[tuple[int, int, str], ...]:
+    """Collapse per-character evasion marks into (start, end, kind) ranges."""
+    ranges: list[tuple[int, int, str]] = []
+    for i, kind in enumerate(marks):
+        if kind is None:
+            continue
+        if ranges and ranges[-1][2] == kind and ranges[-1][1] == i:
+            ranges[-1] = (ranges[-1][0], i + 1, kind)
+        else:
+            ranges.append((i, i + 1, kind))
+    return tuple(ranges)
+
+
+def _fold_inner_symbols(norm: Normalized) -> Normalized:
+    """Drop emoji and symbols put between the letters of a hashtag ("#a🔥d" → "#ad")."""
+    text = norm.text
+    if "#" not in text or (text.isascii() and not _HASH_INNER_SYMBOL.search(text)):
+        return norm
+    m = _HASH_INNER_SYMBOL.search(text)
+    if not m:
+        return norm
+    index = list(norm.index) if norm.index is not None else list(range(len(text)))
+    evasions = list(norm.evasions)
+    pieces: list[str] = []
+    keep: list[int] = []
+    pos = 0
+    removed = 0
+    for m in _HASH_INNER_SYMBOL.finditer(text):
+        sym_start, sym_end = m.start(2), m.end(2)
+        # Only single emoji-like runs: punctuation such as "#black-friday" is a
+        # different, legitimate hashtag shape and stays as it is.
+        if any(unicodedata.category(c)[0] not in "S" for c in m.group(2) if c not in _SELECTORS):
+            continue
+        pieces.append(text[pos:sym_start])
+        keep.extend(index[pos:sym_start])
+        new_pos = sym_start - removed
+        evasions.append((max(new_pos - len(m.group(1)) - 1, 0), new_pos + 1, EMOJI_INSIDE))
+        removed += sym_end - sym_start
+        pos = sym_end
+    if not pieces:
+        return norm
+    pieces.append(text[pos:])
+    keep.extend(index[pos:])
+    return Normalized(norm.original, "".join(pieces), tuple(keep), tuple(sorted(evasions)))

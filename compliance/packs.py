@@ -1,0 +1,593 @@
+"""Load and validate rule packs from ``rules/<pack>/``: pack.yaml, vocab/<lang>.yaml, one rule per file.
+
+Rules are data (legal wording, term lists, fold lengths, citations); the Python
+behind them is a small closed set of kinds (``compliance.kinds``). Everything is
+validated at load: unknown keys, wrong types, unknown kinds and uncompilable term
+patterns are errors that name the file and line, so a typo in a rule can never
+silently switch it off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from compliance.model import FINDING_CODES, PLATFORMS, RELATIONSHIPS, Level
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+CLARITIES = ("clear", "ambiguous", "negation", "signal")
+CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "contest", "any")
+STRENGTHS = ("strong", "weak")
+PROVENANCE = ("V", "Q", "S", "P", "M")
+_CODE_RE = re.compile(r"^[A-Z][0-9]{3}$")
+_PACK_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+
+
+class PackError(ValueError):
+    """A pack, vocabulary or rule file that does not validate; str() is 'file:line: message'."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+
+# --- YAML with line numbers -----------------------------------------------------
+
+
+@dataclass
+class Located:
+    """A parsed YAML document plus the line of every mapping key and sequence item."""
+
+    path: Path
+    data: Any
+    lines: dict[tuple[Any, ...], int]
+
+    def where(self, *keys: Any) -> str:
+        """'file:line' for the deepest of ``keys`` that has a recorded line."""
+        for n in range(len(keys), -1, -1):
+            line = self.lines.get(tuple(keys[:n]))
+            if line is not None:
+                return f"{self.path}:{line}"
+        return str(self.path)
+
+    def error(self, message: str, *keys: Any) -> PackError:
+        """A PackError located at ``keys``."""
+        return PackError(self.where(*keys), message)
+
+
+def load_yaml(path: Path) -> Located:
+    """Parse a YAML file, keeping line numbers; syntax errors become PackError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(str(path), f"cannot read: {exc}") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PackError(where, f"invalid YAML: {problem}") from exc
+    lines: dict[tuple[Any, ...], int] = {}
+    data = _construct(node, (), lines) if node is not None else None
+    return Located(path, data, lines)
+
+
+def _construct(node: yaml.Node, key: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
+    lines.setdefault(key, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for k_node, v_node in node.value:
+            k = _scalar(k_node)
+            if k in out:
+                raise PackError(
+                    f"{k_node.start_mark.name}:{k_node.start_mark.line + 1}", f"duplicate key {k!r}"
+                )
+            lines[(*key, k)] = k_node.start_mark.line + 1
+            out[k] = _construct(v_node, (*key, k), lines)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*key, i), lines) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """Construct a scalar with the safe loader's type resolution (tags were resolved by compose)."""
+    return _CONSTRUCTOR.construct_object(node, deep=True)
+
+
+# --- Values ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of a pack vocabulary: a pattern plus what it means when found."""
+
+    key: str
+    pattern: str
+    lang: str
+    clarity: str
+    covers: tuple[str, ...]
+    strength: str
+    suggest: str | None
+    note: str | None
+    where: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule example: a caption plus optional post fields (platform, campaign, ...)."""
+
+    caption: str
+    fields: Mapping[str, Any]
+    where: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule file: what it checks (kind + params), what it says, and why."""
+
+    id: str
+    code: str
+    name: str
+    finding: str
+    kind: str
+    level: Level
+    message: str
+    fix: str
+    why: str
+    source: str
+    provenance: str
+    params: Mapping[str, Any]
+    fail: tuple[Example, ...]
+    passes: tuple[Example, ...]
+    path: Path
+
+
+@dataclass(frozen=True)
+class Pack:
+    """The rules of one jurisdiction, with its vocabulary and placement parameters."""
+
+    id: str
+    name: str
+    jurisdictions: tuple[str, ...]
+    version: str
+    languages: tuple[str, ...]
+    default_language: str
+    folds: Mapping[str, int | None]
+    max_line_breaks: int
+    hashtag_run: int
+    max_hashtag_position: int | None
+    label_accepted: bool
+    label_name: str
+    require_audience_language: bool
+    suggestions: Mapping[str, str]
+    sources: Mapping[str, str]
+    notes: tuple[str, ...]
+    terms: tuple[Term, ...]
+    rules: tuple[Rule, ...]
+    path: Path
+    terms_by_key: Mapping[str, Term] = field(default_factory=dict)
+
+    def fold_for(self, platform: str) -> int | None:
+        """Characters visible before the platform's "more" cut-off (None: no fold)."""
+        if platform in self.folds:
+            return self.folds[platform]
+        return self.folds.get("other")
+
+
+@dataclass(frozen=True)
+class Packs:
+    """All loaded packs, by id and by jurisdiction."""
+
+    packs: tuple[Pack, ...]
+
+    def for_jurisdiction(self, jurisdiction: str | None) -> Pack:
+        """The pack for an ISO country code (default US); KeyError names the choices."""
+        code = (jurisdiction or "US").upper()
+        for pack in self.packs:
+            if code in pack.jurisdictions:
+                return pack
+        available = ", ".join(sorted(j for p in self.packs for j in p.jurisdictions))
+        raise KeyError(f"no rule pack for jurisdiction {code!r} (available: {available})")
+
+    def rule(self, rule_id: str) -> Rule:
+        """A rule by its full id such as 'FTC.C201' (case-insensitive)."""
+        wanted = rule_id.upper()
+        for pack in self.packs:
+            for rule in pack.rules:
+                if rule.id.upper() == wanted:
+                    return rule
+        raise KeyError(f"no rule {rule_id!r}")
+
+    def __iter__(self):
+        return iter(self.packs)
+
+
+# --- Validation helpers -----------------------------------------------------------
+
+
+def _check_keys(
+    doc: Located,
+    data: Mapping[str, Any],
+    allowed: Iterable[str],
+    required: Iterable[str],
+    *key: Any,
+) -> None:
+    allowed_set = set(allowed)
+    for k in data:
+        if k not in allowed_set:
+            raise doc.error(
+                f"unknown key {k!r} (allowed: {', '.join(sorted(allowed_set))})", *key, k
+            )
+    for k in required:
+        if k not in data:
+            raise doc.error(f"missing required key {k!r}", *key)
+
+
+def _str(doc: Located, value: Any, *key: Any, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+        raise doc.error(f"{'.'.join(map(str, key))}: expected a non-empty string", *key)
+    return value
+
+
+def _str_list(doc: Located, value: Any, *key: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise doc.error(f"{'.'.join(map(str, key))}: expected a list of strings", *key)
+    return tuple(value)
+
+
+def _choice(doc: Located, value: Any, choices: Iterable[str], *key: Any) -> str:
+    options = tuple(choices)
+    if value not in options:
+        raise doc.error(
+            f"{'.'.join(map(str, key))}: {value!r} is not one of {', '.join(options)}", *key
+        )
+    return value
+
+
+# --- Loading ------------------------------------------------------------------------
+
+_PACK_KEYS = {
+    "id",
+    "name",
+    "jurisdictions",
+    "version",
+    "languages",
+    "default_language",
+    "folds",
+    "max_line_breaks",
+    "hashtag_run",
+    "max_hashtag_position",
+    "label_accepted",
+    "label_name",
+    "require_audience_language",
+    "suggestions",
+    "sources",
+    "notes",
+}
+_PACK_REQUIRED = {"id", "name", "jurisdictions", "version", "languages", "folds", "sources"}
+_TERM_KEYS = {"term", "clarity", "covers", "strength", "suggest", "note"}
+_RULE_COMMON = {
+    "code",
+    "name",
+    "finding",
+    "extends",
+    "level",
+    "message",
+    "fix",
+    "why",
+    "source",
+    "provenance",
+    "examples",
+}
+_RULE_REQUIRED = {
+    "code",
+    "name",
+    "finding",
+    "extends",
+    "level",
+    "message",
+    "fix",
+    "why",
+    "source",
+    "examples",
+}
+_EXAMPLE_FIELDS = {
+    "caption",
+    "platform",
+    "paid_partnership",
+    "is_video",
+    "transcript",
+    "language",
+    "campaign",
+}
+_CAMPAIGN_KEYS = {
+    "brand",
+    "aliases",
+    "handles",
+    "hashtags",
+    "promo_codes",
+    "domains",
+    "relationship",
+}
+
+
+def load_pack(directory: Path) -> Pack:
+    """Load one pack directory, validating everything; raises PackError."""
+    from compliance.kinds import KINDS  # the kinds validate their own parameters
+
+    doc = load_yaml(directory / "pack.yaml")
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error("expected a mapping")
+    _check_keys(doc, data, _PACK_KEYS, _PACK_REQUIRED)
+    pack_id = _str(doc, data["id"], "id")
+    if not _PACK_ID_RE.match(pack_id):
+        raise doc.error("id: expected 2-12 upper-case letters or digits, e.g. FTC", "id")
+    jurisdictions = tuple(j.upper() for j in _str_list(doc, data["jurisdictions"], "jurisdictions"))
+    languages = _str_list(doc, data["languages"], "languages")
+    folds_raw = data["folds"]
+    if not isinstance(folds_raw, dict):
+        raise doc.error("folds: expected a mapping platform -> characters (or null)", "folds")
+    folds: dict[str, int | None] = {}
+    for platform, chars in folds_raw.items():
+        _choice(doc, platform, PLATFORMS, "folds", platform)
+        if chars is not None and (not isinstance(chars, int) or chars < 0):
+            raise doc.error(
+                f"folds.{platform}: expected a character count or null", "folds", platform
+            )
+        folds[platform] = chars
+    if "other" not in folds:
+        raise doc.error("folds: needs an 'other' entry (the default fold)", "folds")
+    ints = {}
+    for key, default in (("max_line_breaks", 3), ("hashtag_run", 3)):
+        value = data.get(key, default)
+        if not isinstance(value, int) or value < 1:
+            raise doc.error(f"{key}: expected a positive integer", key)
+        ints[key] = value
+    max_pos = data.get("max_hashtag_position")
+    if max_pos is not None and (not isinstance(max_pos, int) or max_pos < 1):
+        raise doc.error(
+            "max_hashtag_position: expected a positive integer or null", "max_hashtag_position"
+        )
+    for key in ("label_accepted", "require_audience_language"):
+        if key in data and not isinstance(data[key], bool):
+            raise doc.error(f"{key}: expected true or false", key)
+    sources = data["sources"]
+    if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
+        raise doc.error("sources: expected a mapping of short name -> citation", "sources")
+    suggestions = data.get("suggestions", {})
+    if not isinstance(suggestions, dict) or not all(
+        isinstance(v, str) for v in suggestions.values()
+    ):
+        raise doc.error(
+            "suggestions: expected a mapping language -> disclosure to suggest", "suggestions"
+        )
+    default_language = data.get("default_language", languages[0])
+
+    terms = _load_vocab(directory / "vocab", languages)
+    rules = []
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name == "pack.yaml":
+            continue
+        rules.append(_load_rule(path, pack_id, KINDS))
+    codes: dict[str, Path] = {}
+    for rule in rules:
+        if rule.code in codes:
+            raise PackError(
+                str(rule.path), f"code {rule.code} is already used by {codes[rule.code].name}"
+            )
+        codes[rule.code] = rule.path
+    if not rules:
+        raise doc.error(f"pack {pack_id} has no rule files")
+    return Pack(
+        id=pack_id,
+        name=_str(doc, data["name"], "name"),
+        jurisdictions=jurisdictions,
+        version=str(data["version"]),
+        languages=languages,
+        default_language=default_language,
+        folds=folds,
+        max_line_breaks=ints["max_line_breaks"],
+        hashtag_run=ints["hashtag_run"],
+        max_hashtag_position=max_pos,
+        label_accepted=bool(data.get("label_accepted", False)),
+        label_name=str(data.get("label_name", "Paid partnership")),
+        require_audience_language=bool(data.get("require_audience_language", True)),
+        suggestions=dict(suggestions),
+        sources=dict(sources),
+        notes=_str_list(doc, data.get("notes", []), "notes"),
+        terms=terms,
+        rules=tuple(rules),
+        path=directory,
+        terms_by_key={t.key: t for t in terms},
+    )
+
+
+def _load_vocab(directory: Path, languages: tuple[str, ...]) -> tuple[Term, ...]:
+    from compliance.nlp import PatternError, validate_pattern
+
+    if not directory.is_dir():
+        raise PackError(str(directory), "missing vocab/ directory")
+    terms: list[Term] = []
+    for path in sorted(directory.glob("*.yaml")):
+        lang = path.stem
+        doc = load_yaml(path)
+        if not isinstance(doc.data, list):
+            raise doc.error("expected a list of terms")
+        seen: set[str] = set()
+        for i, entry in enumerate(doc.data):
+            if isinstance(entry, str):
+                entry = {"term": entry, "clarity": "clear"}
+            if not isinstance(entry, dict):
+                raise doc.error("expected a term (mapping with 'term' and 'clarity')", i)
+            _check_keys(doc, entry, _TERM_KEYS, {"term", "clarity"}, i)
+            pattern = _str(doc, entry["term"], i, "term")
+            clarity = _choice(doc, entry["clarity"], CLARITIES, i, "clarity")
+            if pattern.lower() in seen:
+                raise doc.error(f"term {pattern!r} is listed twice", i)
+            seen.add(pattern.lower())
+            covers = _str_list(doc, entry.get("covers", ["any"]), i, "covers")
+            for c in covers:
+                _choice(doc, c, CONNECTIONS, i, "covers")
+            strength = _choice(doc, entry.get("strength", "strong"), STRENGTHS, i, "strength")
+            suggest = entry.get("suggest")
+            if suggest is not None:
+                _str(doc, suggest, i, "suggest")
+            if clarity == "ambiguous" and suggest is None:
+                raise doc.error("an ambiguous term needs 'suggest' (the clear wording to use)", i)
+            key = f"{lang}:{i}:{pattern}"
+            try:
+                validate_pattern(pattern)
+            except PatternError as exc:
+                raise doc.error(f"term {pattern!r}: {exc}", i, "term") from exc
+            terms.append(
+                Term(
+                    key,
+                    pattern,
+                    lang,
+                    clarity,
+                    covers,
+                    strength,
+                    suggest,
+                    entry.get("note"),
+                    doc.where(i),
+                )
+            )
+    if not terms:
+        raise PackError(str(directory), "no vocabulary terms")
+    return tuple(terms)
+
+
+def _load_rule(path: Path, pack_id: str, kinds: Mapping[str, Any]) -> Rule:
+    doc = load_yaml(path)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error("expected a mapping")
+    kind_name = data.get("extends")
+    if kind_name not in kinds:
+        raise doc.error(
+            f"extends: unknown kind {kind_name!r} (kinds: {', '.join(sorted(kinds))})", "extends"
+        )
+    kind = kinds[kind_name]
+    _check_keys(doc, data, _RULE_COMMON | set(kind.PARAMS), _RULE_REQUIRED)
+    code = _str(doc, data["code"], "code")
+    if not _CODE_RE.match(code):
+        raise doc.error("code: expected a family letter and three digits, e.g. C201", "code")
+    name = _str(doc, data["name"], "name")
+    if not _NAME_RE.match(name):
+        raise doc.error("name: expected kebab-case, e.g. ambiguous-disclosure", "name")
+    if name != path.stem:
+        raise doc.error(f"name {name!r} must match the file name {path.stem!r}", "name")
+    finding = _choice(doc, data["finding"], FINDING_CODES, "finding")
+    level = Level(_choice(doc, data["level"], [lv.value for lv in Level], "level"))
+    provenance = data.get("provenance", "")
+    if provenance:
+        for tag in str(provenance).replace(",", " ").split():
+            _choice(doc, tag, PROVENANCE, "provenance")
+    params: dict[str, Any] = {}
+    for pname, spec in kind.PARAMS.items():
+        value = data.get(pname, spec.default)
+        try:
+            params[pname] = spec.validate(value)
+        except ValueError as exc:
+            raise doc.error(f"{pname}: {exc}", pname) from exc
+    try:
+        kind.check_params(finding, params)
+    except ValueError as exc:
+        raise doc.error(str(exc)) from exc
+    examples = data["examples"]
+    if not isinstance(examples, dict):
+        raise doc.error("examples: expected {fail: [...], pass: [...]}", "examples")
+    _check_keys(doc, examples, {"fail", "pass"}, {"fail", "pass"}, "examples")
+    fail = _examples(doc, examples["fail"], "fail")
+    passes = _examples(doc, examples["pass"], "pass")
+    if not fail or not passes:
+        raise doc.error(
+            "examples: every rule needs at least one failing and one passing example", "examples"
+        )
+    return Rule(
+        id=f"{pack_id}.{code}",
+        code=code,
+        name=name,
+        finding=finding,
+        kind=kind_name,
+        level=level,
+        message=_str(doc, data["message"], "message"),
+        fix=_str(doc, data["fix"], "fix"),
+        why=_str(doc, data["why"], "why"),
+        source=_str(doc, data["source"], "source"),
+        provenance=str(provenance),
+        params=params,
+        fail=fail,
+        passes=passes,
+        path=path,
+    )
+
+
+def _examples(doc: Located, items: Any, which: str) -> tuple[Example, ...]:
+    if not isinstance(items, list):
+        raise doc.error(f"examples.{which}: expected a list", "examples", which)
+    out = []
+    for i, item in enumerate(items):
+        key = ("examples", which, i)
+        if isinstance(item, str):
+            out.append(Example(item, {}, doc.where(*key)))
+            continue
+        if not isinstance(item, dict):
+            raise doc.error("an example is a caption string or a mapping with 'caption'", *key)
+        _check_keys(doc, item, _EXAMPLE_FIELDS, {"caption"}, *key)
+        campaign = item.get("campaign")
+        if campaign is not None:
+            if not isinstance(campaign, dict):
+                raise doc.error("campaign: expected a mapping", *key, "campaign")
+            _check_keys(doc, campaign, _CAMPAIGN_KEYS, (), *key, "campaign")
+        fields = {k: v for k, v in item.items() if k != "caption"}
+        out.append(
+            Example(
+                _str(doc, item["caption"], *key, "caption", allow_empty=True),
+                fields,
+                doc.where(*key),
+            )
+        )
+    return tuple(out)
+
+
+def load_packs(directory: Path | str | None = None) -> Packs:
+    """Load every pack under ``directory`` (default: the packs shipped with compliance)."""
+    root = Path(directory) if directory is not None else RULES_DIR
+    return _load_packs_cached(root.resolve())
+
+
+@lru_cache(maxsize=8)
+def _load_packs_cached(root: Path) -> Packs:
+    if not root.is_dir():
+        raise PackError(str(root), "rules directory not found")
+    packs = [load_pack(d) for d in sorted(root.iterdir()) if (d / "pack.yaml").is_file()]
+    if not packs:
+        raise PackError(str(root), "no packs found (a pack is a directory with pack.yaml)")
+    seen: dict[str, Path] = {}
+    for pack in packs:
+        for j in (pack.id, *pack.jurisdictions):
+            key = f"{'id' if j == pack.id else 'jurisdiction'}:{j}"
+            if key in seen:
+                raise PackError(
+                    str(pack.path / "pack.yaml"), f"{j} is already claimed by {seen[key]}"
+                )
+            seen[key] = pack.path
+    return Packs(tuple(packs))

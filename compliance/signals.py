@@ -1,0 +1,230 @@
+"""Sponsorship signals: is there a material connection behind this post?
+
+Wording cues ("gifted", "partnered with", "not sponsored") are pack vocabulary and
+arrive here as term hits found by spaCy. What lives here is structure that no
+vocabulary can express: campaign matching, promo codes, affiliate links, the
+platform label, and the decision that combines them.
+
+The decision (../shared/regulatory.md §0): a post violates only when there is a
+material connection. Campaign context decides when it is given; otherwise the
+platform label and strong caption signals establish sponsorship, explicit
+negations ("not sponsored", "I bought it myself") rule it out, and a tagged brand
+with nothing else is left for a person to review.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from compliance.model import Campaign, Post, Signal, Sponsorship
+from compliance.nlp import Anatomy
+
+# "use code MAYA15", "code: SAVE20", "Rabattcode LISA10", "código ANA15", "codice GIO20".
+# The word before the code is language data, but it is a closed, structural cue
+# (the code itself is what matters), so it is kept with the pattern.
+_CODE_WORDS = (
+    r"(?:promo|discount|coupon|rabatt|gutschein|voucher)?\s?code|c[oó]digo(?:\s(?:de\s)?descuento)?"
+    r"|codice(?:\ssconto)?|code\spromo|cupom|cup[oó]n|kortingscode"
+)
+PROMO_CODE_RE = re.compile(
+    rf"(?i)(?<![\w])(?:{_CODE_WORDS})\b\s*[:\-–=]?\s*[\"'“‘«]?(?P<code>[A-Za-z0-9][A-Za-z0-9_\-]{{2,24}})"
+)
+# Words that follow "code" in ordinary speech ("dress code", "code of conduct").
+_NOT_CODES = frozenset(
+    "of is was for and the to in on at a an my your this that below above here there "
+    "name names red blue black white works working word words".split()
+)
+_NOT_CODE_CONTEXT = re.compile(
+    r"(?i)\b(?:dress|zip|post|postal|area|source|bar|qr|morse|secret|color|colour|genetic)\s*$"
+)
+
+AFFILIATE_HOSTS = (
+    "amzn.to",
+    "amzn.eu",
+    "a.co",
+    "rstyle.me",
+    "shopstyle.it",
+    "shopstyle.com",
+    "liketk.it",
+    "shopltk.com",
+    "ltk.app",
+    "go.magik.ly",
+    "howl.me",
+    "howl.link",
+    "shareasale.com",
+    "awin1.com",
+    "linksynergy.com",
+    "anrdoezrs.net",
+    "jdoqocy.com",
+    "tkqlhce.com",
+    "dpbolvw.net",
+    "kqzyfj.com",
+    "skimresources.com",
+    "go.skimresources.com",
+    "geni.us",
+    "fave.co",
+    "pxf.io",
+    "sjv.io",
+    "prf.hn",
+    "shop-links.co",
+    "collabs.shop",
+    "urlgeni.us",
+    "mavely.app",
+    "mavelyinfluencer.com",
+    "shopmy.us",
+    "amazon.com/shop",
+)
+_AFFILIATE_HOST_RE = re.compile(
+    r"(?i)(?:^|[/.])(?:" + "|".join(re.escape(h) for h in AFFILIATE_HOSTS) + r")(?:[/?#:]|$)"
+)
+_AFFILIATE_PARAM_RE = re.compile(
+    r"(?i)[?&](?:tag|aff|affid|aff_id|affiliate|affiliate_id|affiliateid|irclickid|clickref|ranmid|raneaid|afftrack|aff_sub)=|utm_medium=(?:affiliate|influencer)|/(?:aff|affiliate)/"
+)
+_REF_PARAM_RE = re.compile(r"(?i)[?&](?:ref|ref_id|referral|partner)=")
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The sponsorship answer plus the kinds of connection that were shown."""
+
+    sponsorship: Sponsorship
+    connections: frozenset[str]
+    # True when campaign context decided (its relationship is authoritative).
+    from_campaign: bool
+
+
+def promo_codes(text: str) -> list[Signal]:
+    """Promo codes offered in the caption ("use code MAYA15")."""
+    out: list[Signal] = []
+    for m in PROMO_CODE_RE.finditer(text):
+        code = m.group("code")
+        if code.lower() in _NOT_CODES or _NOT_CODE_CONTEXT.search(text, 0, m.start()):
+            continue
+        # A code is a token people type: it carries a digit or capitals, or the
+        # caption says outright it is a code ("use code sunshine").
+        explicit = re.search(
+            r"(?i)(?:use|with|my|promo|discount|coupon|rabatt|gutschein)\W*\w*\W*$",
+            text[max(0, m.start() - 25) : m.start() + 5],
+        )
+        if not (any(c.isdigit() for c in code) or code.isupper() or explicit):
+            continue
+        out.append(Signal("promo_code", (m.start("code"), m.end("code")), code))
+    return out
+
+
+def affiliate_links(text: str, anatomy: Anatomy) -> list[Signal]:
+    """Links through affiliate networks or carrying affiliate parameters."""
+    out: list[Signal] = []
+    for start, end in anatomy.urls:
+        url = text[start:end]
+        if _AFFILIATE_HOST_RE.search(url) or _AFFILIATE_PARAM_RE.search(url):
+            out.append(Signal("affiliate_link", (start, end), url))
+        elif _REF_PARAM_RE.search(url):
+            out.append(Signal("affiliate_link", (start, end), url, "weak"))
+    return out
+
+
+def campaign_matches(text: str, anatomy: Anatomy, campaign: Campaign) -> list[Signal]:
+    """Places where the caption names the campaign: brand, handle, hashtag, code or domain."""
+    out: list[Signal] = []
+    lowered_handles = {h.lower().lstrip("@") for h in campaign.handles}
+    for tag in anatomy.mentions:
+        if tag.text[1:].lower() in lowered_handles:
+            out.append(Signal("campaign_handle", (tag.start, tag.end), tag.text))
+    wanted_tags = {h.lower().lstrip("#") for h in campaign.hashtags}
+    squashed = {re.sub(r"[^\w]", "", b).lower() for b in campaign.brand_names}
+    squashed |= lowered_handles
+    for tag in anatomy.hashtags:
+        body = tag.text[1:].lower()
+        if body in wanted_tags:
+            out.append(Signal("campaign_hashtag", (tag.start, tag.end), tag.text))
+        elif any(s and s in body for s in squashed):
+            out.append(Signal("campaign_brand", (tag.start, tag.end), tag.text))
+    for name in campaign.brand_names:
+        for m in re.finditer(rf"(?i)(?<![\w#@]){re.escape(name)}(?![\w])", text):
+            out.append(Signal("campaign_brand", m.span(), m.group()))
+    for code in campaign.promo_codes:
+        for m in re.finditer(rf"(?i)(?<![\w]){re.escape(code)}(?![\w])", text):
+            out.append(Signal("promo_code", m.span(), m.group()))
+    for domain in campaign.domains:
+        host = (
+            domain.lower()
+            .removeprefix("https://")
+            .removeprefix("http://")
+            .removeprefix("www.")
+            .strip("/")
+        )
+        for m in re.finditer(rf"(?i)(?<![\w-]){re.escape(host)}(?![\w-])", text):
+            out.append(Signal("campaign_domain", m.span(), m.group()))
+    out.sort(key=lambda s: s.span or (0, 0))
+    return out
+
+
+def assess(
+    post: Post,
+    text: str,
+    anatomy: Anatomy,
+    term_signals: Sequence[tuple[Signal, tuple[str, ...]]],
+) -> Assessment:
+    """Decide whether ``post`` is sponsored from campaign, label and caption signals.
+
+    ``term_signals`` are the vocabulary hits (disclosures, cues and negations) as
+    signals, each with the connection kinds it shows.
+    """
+    signals: list[Signal] = []
+    connections: set[str] = set()
+    campaign = post.campaign
+
+    if post.paid_partnership:
+        signals.append(Signal("platform_label", None, "platform paid-partnership label"))
+        connections.add("paid")
+
+    if campaign is not None and not campaign.is_empty:
+        relationship = campaign.relationship
+        matches = campaign_matches(text, anatomy, campaign)
+        has_identifiers = bool(
+            campaign.brand_names
+            or campaign.handles
+            or campaign.hashtags
+            or campaign.promo_codes
+            or campaign.domains
+        )
+        if relationship == "none":
+            # The brand says there is no connection; only the platform label can
+            # contradict that (it is the creator's own declaration).
+            if post.paid_partnership:
+                return Assessment(Sponsorship(True, tuple(signals)), frozenset(connections), False)
+            neg = Signal("campaign_relationship", None, "campaign relationship: none", "negative")
+            return Assessment(Sponsorship(False, (neg, *matches)), frozenset(), True)
+        if matches or not has_identifiers:
+            kind = relationship or "paid"
+            signals.extend(matches)
+            signals.append(Signal("campaign_relationship", None, f"campaign relationship: {kind}"))
+            return Assessment(Sponsorship(True, tuple(signals)), frozenset({kind}), True)
+        # The campaign is not mentioned: this post may be about something else,
+        # so judge it on its own signals.
+
+    signals.extend(promo_codes(text))
+    signals.extend(affiliate_links(text, anatomy))
+    for signal, covers in term_signals:
+        signals.append(signal)
+        if signal.strength == "strong":
+            connections.update(c for c in covers if c != "any")
+    if any(s.kind == "affiliate_link" and s.strength == "strong" for s in signals):
+        connections.add("affiliate")
+
+    strong = [s for s in signals if s.strength == "strong"]
+    negative = [s for s in signals if s.strength == "negative"]
+    weak = [s for s in signals if s.strength == "weak"]
+    if strong:
+        value: bool | None = True
+    elif negative:
+        value = False
+    elif weak:
+        value = None
+    else:
+        value = False
+    signals.sort(key=lambda s: s.span or (-1, -1))
+    return Assessment(Sponsorship(value, tuple(signals)), frozenset(connections), False)
