@@ -87,14 +87,17 @@ class Analysis:
 
 def make_finding(rule: Rule, analysis: Analysis, span: Span | None, **values: Any) -> Finding:
     """A finding for ``rule`` with its message and fix filled in from ``values``."""
+    brand = _brand(analysis)
+    if isinstance(values.get("suggestion"), str):
+        values["suggestion"] = values["suggestion"].replace("{brand}", brand)
     context = _Context(
         {
             "platform": analysis.post.platform,
             "fold": analysis.fold,
-            "suggestion": analysis.suggestion(),
+            "suggestion": analysis.suggestion().replace("{brand}", brand),
             "language": LANGUAGE_NAMES.get(analysis.language or "", analysis.language or "unknown"),
             "label": analysis.pack.label_name,
-            "brand": _brand(analysis),
+            "brand": brand,
             **values,
         }
     )

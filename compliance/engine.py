@@ -175,8 +175,9 @@ def _filter_hits(text: str, anat: Anatomy, pack: Pack, found: list[Match]) -> li
             continue
         if "*" in term.pattern and not _brand_tag(text[m.start : m.end], term.pattern):
             continue
-        speech = term.clarity in ("clear", "ambiguous") and not text.startswith("#", m.start)
-        if speech and (_quoted(text, m.start, m.end) or _questioned(text, m.end)):
+        if term.clarity in ("clear", "ambiguous") and (
+            _quoted(text, m.start, m.end) or _questioned(text, m.start, m.end)
+        ):
             continue
         out.append(m)
     return out
@@ -191,8 +192,14 @@ def _brand_tag(tag: str, pattern: str) -> bool:
     return len(core) >= 2 and core not in NOT_BRANDS
 
 
+_SPEECH = re.compile(
+    r"(?i)\b(?:said|says|say|asked|asks|ask|commented|comments|wrote|writes|texted|called|"
+    r"replied|dm'?d|messaged|like|goes|went|yelled|told me)\W{0,3}$"
+)
+
+
 def _quoted(text: str, start: int, end: int) -> bool:
-    """True when [start, end) sits inside a quotation of three or more words on its line."""
+    """True when [start, end) is quoted speech: a quotation of 3+ words, or one introduced by a speech verb."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end == -1 else line_end
@@ -204,7 +211,9 @@ def _quoted(text: str, start: int, end: int) -> bool:
         if ch == "'" and i > line_start and text[i - 1].isalnum():
             continue  # an apostrophe, not a quote
         j = text.find(close, end, line_end)
-        if j != -1 and len(text[i + 1 : j].split()) >= 3:
+        if j == -1:
+            continue
+        if len(text[i + 1 : j].split()) >= 3 or _SPEECH.search(text, line_start, i):
             return True
     return False
 
@@ -212,8 +221,11 @@ def _quoted(text: str, start: int, end: int) -> bool:
 _SENTENCE_END = re.compile(r"[.!?\n]")
 
 
-def _questioned(text: str, end: int) -> bool:
-    """True when the sentence holding the hit ends with a question mark ("Is this sponsored?")."""
+def _questioned(text: str, start: int, end: int) -> bool:
+    """True when the hit is asked about ("Is this sponsored?", '"#ad??"'), not stated."""
+    if text.startswith("#", start):
+        # A tag is a statement unless a question mark is glued to it.
+        return text.startswith("?", end)
     m = _SENTENCE_END.search(text, end)
     return bool(m and m.group() == "?" and m.start() - end <= 40)
 

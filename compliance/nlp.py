@@ -175,7 +175,15 @@ def pipeline(lang: str) -> Language:
 # A term's "anchor" is its most distinctive literal; the regex made of all anchors
 # finds the windows worth tokenising.
 
-_BRAND_TOKEN = r"^(?:@[\w.]*\w|[A-Z0-9][\w'’&.-]*)$"
+# Capitalised words that start sentences but never name a brand ("My partner").
+_NOT_BRAND_WORDS = (
+    "my|your|our|his|her|their|its|the|a|an|this|that|these|those|i|we|you|he|she|they|it|"
+    "me|us|them|mom|mum|dad|mama|papa|grandma|grandpa|nana|sister|brother|husband|wife|"
+    "boyfriend|girlfriend|babe|baby|family|friend|friends|god|everyone|everybody|all|"
+    "best|business|life|crime|dance|gym|workout|travel|new|old|true|real|so|and|but|or|"
+    "huge|big|special|massive|sincere|many|thanks|thank|also|just|really|again"
+)
+_BRAND_TOKEN = rf"^(?!(?i:{_NOT_BRAND_WORDS})$)(?:@[\w.]*\w|[A-Z0-9][\w'’&.-]*)$"
 _HANDLE_TOKEN = r"^@[\w.]*\w$"
 _PLACEHOLDER = re.compile(r"^\{(brand|handle|any|num)(?::(\d+)-(\d+))?\}$")
 
@@ -252,7 +260,7 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
             head, tail = word[1:].split("*")
             regex = f"(?i)^#{re.escape(head)}\\w+{re.escape(tail)}$"
             tokens.append({"TEXT": {"REGEX": regex}})
-            anchors.append(f"#{head}" if head else tail)
+            anchors.append(f"#{re.escape(head)}\\w+{re.escape(tail)}")
             continue
         # "a|b" is a choice; a lone "|" (as in "Ad | ...") is the literal bar.
         choices = word.split("|") if all(word.split("|")) else [word]
@@ -261,28 +269,26 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
             if any(len(t) != 1 for t in toks):
                 raise PatternError(f"alternatives must be single tokens: {word!r}")
             tokens.append({"LOWER": {"IN": [t[0] for t in toks]}})
-            anchors.extend(t[0] for t in toks)
+            anchors.extend(re.escape(t[0]) for t in toks)
         else:
             parts = split(word)
             tokens.extend({"LOWER": t} for t in parts)
-            anchors.extend(t for t in parts if any(ch.isalnum() for ch in t))
+            anchors.extend(re.escape(t) for t in parts if any(ch.isalnum() for ch in t))
     if not literal or not anchors:
         raise PatternError("a pattern needs at least one literal word")
     return CompiledTerm(key, (tuple(tokens),), tuple(anchors), at_start)
 
 
 def anchor_regex(terms: Iterable[CompiledTerm]) -> re.Pattern[str]:
-    """One regex that finds every place where any of ``terms`` could start.
+    """One regex that finds every place where any of ``terms`` could stand.
 
-    Each term contributes its longest anchor (the rarest in practice), matched as a
-    whole word or tag. Over-matching is fine (spaCy decides); missing is not.
+    Each term contributes its longest anchor (a regex fragment: an escaped word,
+    or a hashtag shape for '#*partner' terms), matched as a whole word or tag.
+    Over-matching is fine (spaCy decides); missing is not.
     """
-    words: set[str] = set()
-    for term in terms:
-        best = max(term.anchors, key=len)
-        words.add(best)
-    alternation = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-    return re.compile(rf"(?i)(?<![\w])(?:{alternation})(?![\w])|#\w*(?:{alternation})(?![\w])")
+    fragments = {max(term.anchors, key=len) for term in terms}
+    alternation = "|".join(sorted(fragments, key=len, reverse=True))
+    return re.compile(rf"(?i)(?<![\w])(?:{alternation})(?![\w])")
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,17 @@ def promo_codes(text: str) -> list[Signal]:
     return out
 
 
+def brand_tags(anatomy: Anatomy, author: str | None) -> list[Signal]:
+    """Tagged accounts other than the author: tags are endorsements (D101), but a tag
+    alone does not show a material connection, so these are weak signals."""
+    own = (author or "").lower().lstrip("@")
+    return [
+        Signal("brand_tag", (t.start, t.end), t.text, "weak")
+        for t in anatomy.mentions
+        if t.text[1:].lower() != own
+    ]
+
+
 def affiliate_links(text: str, anatomy: Anatomy) -> list[Signal]:
     """Links through affiliate networks or carrying affiliate parameters."""
     out: list[Signal] = []
@@ -206,6 +217,7 @@ def assess(
         # The campaign is not mentioned: this post may be about something else,
         # so judge it on its own signals.
 
+    signals.extend(brand_tags(anatomy, post.author))
     signals.extend(promo_codes(text))
     signals.extend(affiliate_links(text, anatomy))
     for signal, covers in term_signals:

@@ -9,7 +9,7 @@
   that a platform's disclosure tool is good enough").
 - ``contradicted``: a sponsored post says it is not sponsored (16 CFR 255.0(f)).
 - ``transcript``: a video whose transcript is known carries no clear disclosure
-  (D101: "in the video and not just in the description").
+  (D101: "in the video and not just in the description") while the caption has one.
 - ``unverified_video``: a video with no transcript; the in-video disclosure cannot
   be checked from the caption (an info note, not a violation).
 """
@@ -51,7 +51,8 @@ def evaluate(rule: Rule, a: Analysis) -> list[Finding]:
     """Findings of this rule for the analysed post."""
     condition = rule.params["condition"]
     if condition == "missing":
-        if not a.disclosures and not a.label:
+        # A disclosure spoken in the video (known from the transcript) counts.
+        if not a.disclosures and not a.label and not a.transcript_disclosures:
             return [make_finding(rule, a, None)]
     elif condition == "label_only":
         if a.label and not a.disclosures and not a.pack.label_accepted:
@@ -61,11 +62,10 @@ def evaluate(rule: Rule, a: Analysis) -> list[Finding]:
             hit = a.negations[0]
             return [make_finding(rule, a, hit.span, match=hit.text)]
     elif condition == "transcript":
-        if (
-            a.post.is_video
-            and a.transcript_disclosures is not None
-            and not a.transcript_disclosures
-        ):
+        # Only when the caption does disclose: with nothing anywhere, the post's
+        # problem is the missing disclosure, reported once by the 'missing' rule.
+        described = bool(a.disclosures) or a.label
+        if a.post.is_video and described and a.transcript_disclosures == ():
             return [make_finding(rule, a, None)]
     elif condition == "unverified_video" and a.post.is_video and a.transcript_disclosures is None:
         return [make_finding(rule, a, None)]

@@ -1,0 +1,310 @@
+"""The `compliance` command: thin click commands over the engine, packs and report.
+
+Exit status (every command): 0 clean, 1 violations found, 2 usage, config or input error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from compliance.model import PLATFORMS, RELATIONSHIPS, Campaign, Post
+from compliance.report import EXIT_ERROR, FORMATS, Writer, terminal_safe
+
+
+class UsageError(click.UsageError):
+    """A usage error that exits with status 2 (click's default too; kept explicit)."""
+
+    exit_code = EXIT_ERROR
+
+
+def _fail(message: str) -> None:
+    """Print a one-line error to stderr and exit 2."""
+    click.echo(f"compliance: error: {terminal_safe(message)}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _load(rules_dir: str | None) -> Any:
+    from compliance.packs import PackError, load_packs
+
+    try:
+        return load_packs(rules_dir)
+    except PackError as exc:
+        _fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="compliance")
+def main() -> None:
+    """Check influencer posts for advertising-disclosure compliance (FTC, ASA, Ad Standards, EU)."""
+
+
+@main.command()
+@click.option("--text", "text", help="Check one caption given on the command line.")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    type=click.Path(allow_dash=True),
+    help="A file of posts: JSON Lines, CSV or Instagram JSON (file or directory); '-' for stdin. Repeatable.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(allow_dash=True, dir_okay=False, writable=True),
+    default="-",
+    help="Write the report here.",
+)
+@click.option(
+    "--jurisdiction",
+    "-j",
+    help="Country whose rules apply (US, GB, CA, AU, DE, FR, ES, IT); default US, or each record's own.",
+)
+@click.option(
+    "--platform",
+    "-p",
+    type=click.Choice(PLATFORMS),
+    help="Platform of --text, or default for records without one.",
+)
+@click.option("--brand", help="Campaign brand name (for --text).")
+@click.option(
+    "--handle", "handles", multiple=True, help="Campaign brand handle, e.g. @glowlab (repeatable)."
+)
+@click.option("--hashtag", "hashtags", multiple=True, help="Campaign hashtag (repeatable).")
+@click.option("--code", "codes", multiple=True, help="Campaign promo code (repeatable).")
+@click.option(
+    "--domain", "domains", multiple=True, help="Campaign affiliate/brand domain (repeatable)."
+)
+@click.option(
+    "--relationship",
+    type=click.Choice(RELATIONSHIPS),
+    help="The creator's connection to the brand.",
+)
+@click.option(
+    "--paid-partnership/--no-paid-partnership",
+    default=None,
+    help="Whether the platform's paid-partnership label is on (for --text).",
+)
+@click.option("--video", is_flag=True, default=None, help="The post is a video (for --text).")
+@click.option("--transcript", help="Spoken/on-screen text of the video (for --text).")
+@click.option(
+    "--language", help="Declare the post's language instead of detecting it (for --text)."
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    help="Use rule packs from this directory.",
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour text output (default: when writing to a terminal).",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Show sponsorship signals in text output.")
+def check(
+    text: str | None,
+    inputs: tuple[str, ...],
+    fmt: str,
+    output: str,
+    jurisdiction: str | None,
+    platform: str | None,
+    brand: str | None,
+    handles: tuple[str, ...],
+    hashtags: tuple[str, ...],
+    codes: tuple[str, ...],
+    domains: tuple[str, ...],
+    relationship: str | None,
+    paid_partnership: bool | None,
+    video: bool | None,
+    transcript: str | None,
+    language: str | None,
+    rules_dir: str | None,
+    color: bool | None,
+    verbose: bool,
+) -> None:
+    """Check a caption (--text) or files of posts (--input) and report each verdict.
+
+    Exit status: 0 no violations, 1 at least one violation, 2 usage, rule or input error.
+    """
+    if (text is None) == (not inputs):
+        raise UsageError("give either --text CAPTION or --input FILE")
+    packs = _load(rules_dir)
+    if jurisdiction:
+        try:
+            packs.for_jurisdiction(jurisdiction)
+        except KeyError as exc:
+            raise UsageError(str(exc.args[0])) from None
+
+    out = click.open_file(output, "w", encoding="utf-8")
+    use_color = (
+        color if color is not None else (fmt == "text" and output == "-" and sys.stdout.isatty())
+    )
+    writer = Writer(fmt, out, color=use_color, verbose=verbose)
+
+    from compliance.engine import check as check_post
+
+    if text is not None:
+        campaign = Campaign(
+            brand=brand,
+            handles=tuple(h if h.startswith("@") else "@" + h for h in handles),
+            hashtags=tuple(h if h.startswith("#") else "#" + h for h in hashtags),
+            promo_codes=codes,
+            domains=domains,
+            relationship=relationship,
+        )
+        post = Post(
+            caption=text,
+            platform=platform or "other",
+            paid_partnership=paid_partnership,
+            is_video=video,
+            transcript=transcript,
+            jurisdiction=jurisdiction,
+            language=language,
+            campaign=None if campaign.is_empty else campaign,
+        )
+        writer.write(check_post(post, packs), "<text>")
+    else:
+        for where, item in _records(inputs, platform, jurisdiction):
+            if isinstance(item, str):
+                writer.error()
+                click.echo(f"compliance: {terminal_safe(item)}", err=True)
+                continue
+            try:
+                verdict = check_post(item, packs)
+            except KeyError as exc:
+                writer.error()
+                click.echo(f"compliance: {terminal_safe(where)}: {exc.args[0]}", err=True)
+                continue
+            writer.write(verdict, where)
+    writer.close()
+    if out is not sys.stdout:
+        out.close()
+    if fmt != "text" and writer.totals.posts != 1:
+        click.echo(writer.totals.summary(), err=True)
+    sys.exit(writer.totals.exit_code)
+
+
+def _records(
+    inputs: tuple[str, ...], platform: str | None, jurisdiction: str | None
+) -> Iterator[tuple[str, Post | str]]:
+    """(where, post) for each good record and (where, message) for each bad one."""
+    from compliance.inputs import InputError, InputFormatError, read_posts
+
+    for path in inputs:
+        try:
+            for n, item in enumerate(
+                read_posts(path, default_platform=platform, default_jurisdiction=jurisdiction), 1
+            ):
+                if isinstance(item, InputError):
+                    yield item.where, str(item)
+                else:
+                    yield (item.id and f"{path}:{item.id}") or f"{path}#{n}", item
+        except InputFormatError as exc:
+            yield str(path), str(exc)
+
+
+@main.group()
+def rules() -> None:
+    """List, show and test the rules of the packs."""
+
+
+@rules.command("list")
+@click.option("--pack", "pack_id", help="Only this pack (e.g. FTC) or jurisdiction (e.g. GB).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    help="Use rule packs from this directory.",
+)
+def rules_list(pack_id: str | None, fmt: str, rules_dir: str | None) -> None:
+    """Every rule of every pack: id, name, level and what it checks."""
+    from compliance.docs import what_it_does
+
+    packs = _load(rules_dir)
+    selected = [p for p in packs if not pack_id or pack_id.upper() in (p.id, *p.jurisdictions)]
+    if pack_id and not selected:
+        raise UsageError(f"no pack or jurisdiction {pack_id!r}")
+    rows = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "level": r.level.value,
+            "code": r.finding,
+            "pack": p.id,
+            "summary": what_it_does(r),
+        }
+        for p in selected
+        for r in sorted(p.rules, key=lambda r: r.code)
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for p in selected:
+        click.echo(f"{p.id}  {p.name}  ({', '.join(p.jurisdictions)})")
+        for row in rows:
+            if row["pack"] == p.id:
+                click.echo(
+                    f"  {row['id']:<18} {row['name']:<30} {row['level']:<9} {row['summary']}"
+                )
+        click.echo("")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    help="Use rule packs from this directory.",
+)
+def rules_show(rule_id: str, rules_dir: str | None) -> None:
+    """What a rule does, why, its source, and failing and passing examples."""
+    from compliance.docs import rule_doc
+
+    packs = _load(rules_dir)
+    try:
+        rule = packs.rule(rule_id)
+    except KeyError:
+        raise UsageError(f"no rule {rule_id!r}; see 'compliance rules list'") from None
+    click.echo(rule_doc(rule))
+
+
+@rules.command("test")
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    help="Test rule packs from this directory.",
+)
+def rules_test(rules_dir: str | None) -> None:
+    """Run every rule's examples; exit 1 when any example does not behave as written."""
+    from compliance.examples import run_examples
+
+    packs = _load(rules_dir)
+    total = bad = 0
+    for pack in packs:
+        for rule in pack.rules:
+            for result in run_examples(pack, rule):
+                total += 1
+                if not result.ok:
+                    bad += 1
+                    want = "fire" if result.expect_fire else "stay silent"
+                    click.echo(
+                        f"{result.example.where}: {rule.id} should {want} on "
+                        f"{terminal_safe(result.example.caption)!r} (verdict {result.verdict.verdict.value})"
+                    )
+    click.echo(f"{total - bad} passed, {bad} failed")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,331 @@
+"""Verdicts out: text for people, JSON / JSON Lines / CSV for machines; exit codes.
+
+Spans are character offsets until here; this is the one place that turns them
+into line:column and marked excerpts. Captions are attacker-controlled, so every
+format escapes them for where it is going: control and bidi characters for
+terminals, formula prefixes for spreadsheets (JSON needs nothing beyond json.dumps).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from compliance.model import Finding, Level, Verdict, VerdictKind
+
+FORMATS = ("text", "json", "jsonl", "csv")
+
+EXIT_CLEAN = 0
+EXIT_VIOLATIONS = 1
+EXIT_ERROR = 2
+
+# C0/C1 controls (except tab and newline, handled separately), DEL, and the
+# bidirectional overrides that can make a terminal line read differently from
+# its bytes ("Trojan Source").
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text that cannot move the cursor, recolour or reorder a terminal line."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def csv_safe(value: object) -> object:
+    """A cell that a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r|%":
+        return "'" + value
+    return value
+
+
+def line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _width(text: str) -> int:
+    """Display width in terminal cells (wide and emoji characters take two)."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch) or ch in "\u200d\ufe0f":
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return width
+
+
+def excerpt(text: str, span: tuple[int, int], context: int = 40) -> tuple[str, str]:
+    """The line around ``span`` (trimmed to ``context`` characters each side) and a caret marker."""
+    start, end = span
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end == -1 else line_end
+    end = min(max(end, start + 1), line_end) if line_end > start else start + 1
+    left = max(line_start, start - context)
+    right = min(line_end, end + context)
+    prefix = ("…" if left > line_start else "") + terminal_safe(text[left:start])
+    marked = terminal_safe(text[start:end])
+    suffix = terminal_safe(text[end:right]) + ("…" if right < line_end else "")
+    return prefix + marked + suffix, " " * _width(prefix) + "^" * max(1, _width(marked))
+
+
+@dataclass
+class Totals:
+    """Counts over a run, for the summary line and the exit code."""
+
+    posts: int = 0
+    errors: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, verdict: Verdict) -> None:
+        """Count one verdict."""
+        self.posts += 1
+        self.verdicts[verdict.verdict.value] += 1
+        for f in verdict.findings:
+            if f.level is Level.VIOLATION:
+                self.codes[f.code] += 1
+
+    @property
+    def exit_code(self) -> int:
+        """2 when any input was bad, else 1 when any post violates, else 0."""
+        if self.errors:
+            return EXIT_ERROR
+        if self.verdicts[VerdictKind.VIOLATION.value]:
+            return EXIT_VIOLATIONS
+        return EXIT_CLEAN
+
+    def summary(self) -> str:
+        """One line: how many posts, how they came out, and the most common problems."""
+        parts = [f"{self.posts} post{'s' if self.posts != 1 else ''} checked"]
+        for kind in VerdictKind:
+            n = self.verdicts[kind.value]
+            if n:
+                parts.append(f"{n} {kind.value.replace('_', ' ')}")
+        if self.errors:
+            parts.append(f"{self.errors} input error{'s' if self.errors != 1 else ''}")
+        line = ", ".join(parts)
+        if self.codes:
+            common = ", ".join(f"{code} {n}" for code, n in self.codes.most_common(4))
+            line += f" (most common: {common})"
+        return line
+
+
+# --- Structured form ------------------------------------------------------------------
+
+
+def finding_dict(f: Finding, caption: str) -> dict[str, Any]:
+    """A finding as the JSON schema has it, with line/column added."""
+    out: dict[str, Any] = {
+        "rule": f.rule,
+        "name": f.name,
+        "code": f.code,
+        "level": f.level.value,
+        "span": list(f.span) if f.span else None,
+    }
+    if f.span:
+        out["line"], out["col"] = line_col(caption, f.span[0])
+        out["text"] = caption[f.span[0] : f.span[1]]
+    out.update(message=f.message, fix=f.fix, source=f.source)
+    return out
+
+
+def verdict_dict(v: Verdict, where: str | None = None) -> dict[str, Any]:
+    """A verdict in the documented JSON shape."""
+    post = v.post
+    out: dict[str, Any] = {"id": post.id}
+    if where:
+        out["where"] = where
+    out.update(
+        platform=post.platform,
+        author=post.author,
+        url=post.url,
+        pack=v.pack,
+        verdict=v.verdict.value,
+        sponsored={
+            "value": v.sponsorship.value,
+            "signals": [
+                {
+                    "kind": s.kind,
+                    "strength": s.strength,
+                    "span": list(s.span) if s.span else None,
+                    "text": s.text,
+                }
+                for s in v.sponsorship.signals
+            ],
+        },
+        language=v.language,
+        disclosures=[
+            {
+                "text": d.text,
+                "span": list(d.span),
+                "clarity": d.clarity,
+                "language": d.language,
+                "above_fold": d.above_fold,
+                "in_hashtag_block": d.in_hashtag_block,
+                **({"evasion": list(d.evasion)} if d.evasion else {}),
+            }
+            for d in v.disclosures
+        ],
+        violations=[finding_dict(f, post.caption) for f in v.findings],
+    )
+    return out
+
+
+# --- Writers --------------------------------------------------------------------------
+
+
+class Writer:
+    """Writes verdicts (and input errors) in one format to a stream."""
+
+    def __init__(
+        self, fmt: str, out: TextIO, *, color: bool = False, verbose: bool = False
+    ) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        self.fmt = fmt
+        self.out = out
+        self.color = color
+        self.verbose = verbose
+        self.totals = Totals()
+        self._first_json = True
+        self._csv: Any = None
+        if fmt == "json":
+            out.write("[")
+        elif fmt == "csv":
+            self._csv = csv.writer(out, lineterminator="\n")
+            self._csv.writerow(CSV_COLUMNS)
+
+    def write(self, verdict: Verdict, where: str | None = None) -> None:
+        """Write one verdict."""
+        self.totals.add(verdict)
+        if self.fmt == "jsonl":
+            self.out.write(json.dumps(verdict_dict(verdict, where), ensure_ascii=False) + "\n")
+        elif self.fmt == "json":
+            sep = "\n" if self._first_json else ",\n"
+            self._first_json = False
+            self.out.write(sep + json.dumps(verdict_dict(verdict, where), ensure_ascii=False))
+        elif self.fmt == "csv":
+            for row in csv_rows(verdict, where):
+                self._csv.writerow([csv_safe(c) for c in row])
+        else:
+            self.out.write(render_text(verdict, where, color=self.color, verbose=self.verbose))
+
+    def error(self) -> None:
+        """Count one input error (the message itself goes to stderr, from the CLI)."""
+        self.totals.errors += 1
+
+    def close(self) -> None:
+        """Finish the document (and, for text, print the summary)."""
+        if self.fmt == "json":
+            self.out.write("\n]\n" if not self._first_json else "]\n")
+        elif self.fmt == "text":
+            self.out.write(self.totals.summary() + "\n")
+        self.out.flush()
+
+
+CSV_COLUMNS = (
+    "id",
+    "where",
+    "platform",
+    "author",
+    "url",
+    "pack",
+    "verdict",
+    "sponsored",
+    "language",
+    "rule",
+    "code",
+    "level",
+    "line",
+    "col",
+    "text",
+    "message",
+    "fix",
+    "source",
+)
+
+
+def csv_rows(v: Verdict, where: str | None) -> Iterable[list[object]]:
+    """One row per finding; a post without findings still gets one row."""
+    post = v.post
+    head = [
+        post.id,
+        where,
+        post.platform,
+        post.author,
+        post.url,
+        v.pack,
+        v.verdict.value,
+        {True: "true", False: "false", None: ""}[v.sponsorship.value],
+        v.language,
+    ]
+    if not v.findings:
+        yield [*head, "", "", "", "", "", "", "", "", ""]
+        return
+    for f in v.findings:
+        line, col = line_col(post.caption, f.span[0]) if f.span else ("", "")
+        text = post.caption[f.span[0] : f.span[1]] if f.span else ""
+        yield [*head, f.rule, f.code, f.level.value, line, col, text, f.message, f.fix, f.source]
+
+
+_COLORS = {
+    VerdictKind.VIOLATION: "\x1b[1;31m",
+    VerdictKind.COMPLIANT: "\x1b[32m",
+    VerdictKind.NEEDS_REVIEW: "\x1b[33m",
+    VerdictKind.NOT_SPONSORED: "\x1b[2m",
+}
+_LEVEL_COLORS = {Level.VIOLATION: "\x1b[31m", Level.WARNING: "\x1b[33m", Level.INFO: "\x1b[36m"}
+_RESET = "\x1b[0m"
+
+
+def render_text(
+    v: Verdict, where: str | None, *, color: bool = False, verbose: bool = False
+) -> str:
+    """The human report for one post: verdict line, then each finding with excerpt, fix and source.
+
+    Grammar of a finding line: ``where:line:col: RULE name: message``.
+    """
+    post = v.post
+    label = where or post.id or "<post>"
+    name = terminal_safe(label)
+    c = (lambda code, s: f"{code}{s}{_RESET}") if color else (lambda code, s: s)
+    head = f"{name}: {c(_COLORS[v.verdict], v.verdict.value.upper())} [{v.pack}"
+    if v.language:
+        head += f", {v.language}"
+    head += "]"
+    if post.id and where and post.id not in where:
+        head += f" id={terminal_safe(post.id)}"
+    lines = [head]
+    if v.verdict is VerdictKind.NEEDS_REVIEW:
+        lines.append(
+            "  sponsorship not established: a brand is promoted but nothing shows a material connection"
+        )
+    if verbose or v.verdict is not VerdictKind.NOT_SPONSORED:
+        signals = [s for s in v.sponsorship.signals if s.strength != "negative" or verbose]
+        if signals and verbose:
+            lines.append(
+                "  signals: "
+                + ", ".join(f"{s.kind} {terminal_safe(s.text)!r}" for s in signals[:8])
+            )
+    for f in v.findings:
+        if f.span:
+            line, col = line_col(post.caption, f.span[0])
+            loc = f"{name}:{line}:{col}"
+        else:
+            loc = name
+        level = c(_LEVEL_COLORS[f.level], f.level.value)
+        lines.append(f"{loc}: {f.rule} {f.name}: {terminal_safe(f.message)} ({level})")
+        if f.span:
+            text, marker = excerpt(post.caption, f.span)
+            lines.append(f"    | {text}")
+            lines.append(f"    | {marker}")
+        lines.append(f"    fix: {terminal_safe(f.fix)}")
+        lines.append(f"    source: {f.source}")
+    return "\n".join(lines) + "\n\n"
