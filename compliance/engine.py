@@ -26,10 +26,18 @@ from compliance.model import (
     Verdict,
     VerdictKind,
 )
-from compliance.nlp import Anatomy, Match, TermMatcher, anatomy, compile_term, detect_language
+from compliance.nlp import (
+    Anatomy,
+    Match,
+    TermMatcher,
+    anatomy,
+    compile_term,
+    detect_language,
+    might_link,
+)
 from compliance.normalize import EMOJI_GLUED, Normalized, normalize
 from compliance.packs import Pack, Packs, Term, load_packs
-from compliance.signals import assess
+from compliance.signals import assess, might_offer_code
 
 # Prefixes that make "#<x>partner" / "#<x>ambassador" a word, not a brand tag
 # ("#mypartner", "#lifepartner", "#crimepartner").
@@ -114,13 +122,17 @@ def check_with_pack(post: Post, pack: Pack) -> Verdict:
 
 def analyse(post: Post, pack: Pack) -> Analysis:
     """Compute the facts every rule reads."""
-    caption = post.caption
-    norm = normalize(caption)
+    norm = normalize(post.caption)
     text = norm.text
-    anat = anatomy(text)
     matcher = _MATCHERS.get(pack)
-    hits = _filter_hits(text, anat, pack, matcher.find(text))
+    found = matcher.find(text)
+    if not found and _quiet(post, text):
+        # Nothing that could disclose or show a connection: the common case for
+        # ordinary posts, answered without the rest of the work.
+        return _not_sponsored(post, pack, norm)
 
+    anat = anatomy(text)
+    hits = _filter_hits(text, anat, pack, found)
     negations = [h for h in hits if pack.terms_by_key[h.key].clarity == "negation"]
     disclosing = [
         h
@@ -128,7 +140,10 @@ def analyse(post: Post, pack: Pack) -> Analysis:
         if pack.terms_by_key[h.key].clarity in ("clear", "ambiguous")
         and not any(n.start < h.end and h.start < n.end for n in negations)
     ]
-    disclosing = _drop_contained(disclosing, pack)
+    language = post.language
+    if language is None and disclosing:
+        language = _language(text)
+    disclosing = _drop_contained(disclosing, pack, language)
     fold = pack.fold_for(post.platform)
     disclosures = tuple(_disclosure(norm, anat, pack, h, fold) for h in disclosing)
 
@@ -141,7 +156,9 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     assessment = assess(post, text, anat, term_signals)
     sponsorship = _remap(assessment.sponsorship, norm)
 
-    language = post.language or _language(text, anat)
+    # The language matters only to judge a disclosure; skip the work otherwise.
+    if language is None and sponsorship.value is not False:
+        language = _language(text)
     transcript = None
     if post.transcript is not None:
         transcript = _transcript_disclosures(post.transcript, pack, matcher)
@@ -160,6 +177,38 @@ def analyse(post: Post, pack: Pack) -> Analysis:
         ),
         fold=fold,
         transcript_disclosures=transcript,
+    )
+
+
+_EMPTY_ANATOMY = Anatomy((), (), (), ())
+
+
+def _quiet(post: Post, text: str) -> bool:
+    """True when nothing but vocabulary could show a connection: no campaign, label,
+    transcript, tag, promo code or link."""
+    return (
+        post.campaign is None
+        and not post.paid_partnership
+        and post.transcript is None
+        and "@" not in text
+        and not might_offer_code(text)
+        and not might_link(text)
+    )
+
+
+def _not_sponsored(post: Post, pack: Pack, norm: Normalized) -> Analysis:
+    return Analysis(
+        post=post,
+        pack=pack,
+        norm=norm,
+        anatomy=_EMPTY_ANATOMY,
+        language=post.language,
+        sponsorship=Sponsorship(False, ()),
+        connections=frozenset(),
+        disclosures=(),
+        negations=(),
+        fold=pack.fold_for(post.platform),
+        transcript_disclosures=None,
     )
 
 
@@ -230,12 +279,13 @@ def _questioned(text: str, start: int, end: int) -> bool:
     return bool(m and m.group() == "?" and m.start() - end <= 40)
 
 
-def _drop_contained(hits: list[Match], pack: Pack) -> list[Match]:
-    """Keep the longest hit where hits overlap; prefer clear over ambiguous at equal length."""
+def _drop_contained(hits: list[Match], pack: Pack, language: str | None) -> list[Match]:
+    """Keep the longest hit where hits overlap; at equal length prefer clear over
+    ambiguous, then a term in the post's language ("#publi" is Spanish and Portuguese)."""
 
-    def rank(m: Match) -> tuple[int, int]:
-        clear = pack.terms_by_key[m.key].clarity == "clear"
-        return (m.end - m.start, 1 if clear else 0)
+    def rank(m: Match) -> tuple[int, int, int]:
+        term = pack.terms_by_key[m.key]
+        return (m.end - m.start, term.clarity == "clear", term.lang == language)
 
     kept: list[Match] = []
     for m in sorted(hits, key=rank, reverse=True):
@@ -325,7 +375,7 @@ def _remap(sponsorship: Sponsorship, norm: Normalized) -> Sponsorship:
 _LANG_SAMPLE = 600
 
 
-def _language(text: str, anat: Anatomy) -> str | None:
+def _language(text: str) -> str | None:
     """The caption's language from its first few hundred characters (enough to decide)."""
     lang, _confidence = detect_language(text[:_LANG_SAMPLE])
     return lang

@@ -18,12 +18,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import spacy
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 # Languages with a blank spaCy pipeline we tokenise with; anything else uses the
@@ -35,23 +36,34 @@ SPACY_LANGUAGES = frozenset({"en", "de", "fr", "es", "it", "nl", "pt"})
 URL_RE = re.compile(
     r"(?i)\b(?:https?://|www\.)[^\s<>\"']+|\b(?:[a-z0-9-]+\.)+(?:com|net|org|co|io|me|ly|to|it|shop|store|app|link|de|fr|es|uk|ca|au)(?:/[^\s<>\"']*)?"
 )
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# A hashtag starts a word (or follows punctuation/emoji) and runs over letters,
-# digits and underscores, as Instagram and TikTok link them. '#' glued to a letter
-# ("love#ad") is not a tag: it is a word with a '#' inside.
-HASHTAG_RE = re.compile(r"(?<![\w&#/])#(\w+)")
-MENTION_RE = re.compile(r"(?<![\w@/])@([\w](?:[\w.]*\w)?)")
-# Glued mention such as "from@brand" (common in exports that lost a space).
-GLUED_MENTION_RE = re.compile(r"(?<=[a-z])@([a-z_][\w.]*\w)", re.IGNORECASE)
+# Cheap test for "could there be a link here" before the expensive URL regex.
+_URL_HINT = re.compile(
+    r"://|www\.|\.(?:com|net|org|co|io|me|ly|to|it|shop|store|app|link|de|fr|es|uk|ca|au)\b",
+    re.IGNORECASE,
+)
+# Tags are found by their sigil and vetted by the character before it in Python:
+# a pattern that starts with a literal lets the regex engine skip ahead, one that
+# starts with a look-behind does not (3-5x slower on long captions).
+# A hashtag runs over letters, digits and underscores, as Instagram and TikTok
+# link them. '#' glued to a letter or digit ("love#ad") is not a tag: it is a word
+# with a '#' inside; nor is '#' inside a link or after '&' (an HTML entity).
+HASHTAG_RE = re.compile(r"#(\w+)")
+MENTION_RE = re.compile(r"@(\w(?:[\w.]*\w)?)")
+# After the '@': a domain makes it an e-mail address, not a tag.
+_EMAIL_TAIL = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-zA-Z]{2,}\b")
+
 
 # Characters allowed between hashtags of one run: white space, punctuation and
 # emoji, but no word or mention.
 _RUN_GAP = re.compile(r"[\W_]*")
 
 
-@dataclass(frozen=True)
-class Tag:
-    """A hashtag or mention: its text (with the sigil), span and index among its kind."""
+class Tag(NamedTuple):
+    """A hashtag or mention: its text (with the sigil), span and index among its kind.
+
+    A NamedTuple rather than a dataclass: captions carry dozens of tags and this is
+    built for each of them on the hot path.
+    """
 
     text: str
     start: int
@@ -88,30 +100,39 @@ class Anatomy:
         return any(s <= start < e for s, e in self.urls)
 
 
+def might_link(text: str) -> bool:
+    """Cheap pre-test: could ``text`` hold a link?"""
+    return "." in text and _URL_HINT.search(text) is not None
+
+
 def anatomy(text: str) -> Anatomy:
     """Find hashtags (outside links), mentions and their runs in ``text``."""
-    urls = tuple(m.span() for m in URL_RE.finditer(text)) if ("." in text) else ()
-    emails = tuple(m.span() for m in EMAIL_RE.finditer(text)) if "@" in text else ()
+    urls: tuple[tuple[int, int], ...] = ()
+    if might_link(text):
+        urls = tuple(m.span() for m in URL_RE.finditer(text))
 
-    def outside(pos: int, spans: Iterable[tuple[int, int]]) -> bool:
-        return all(not (s <= pos < e) for s, e in spans)
+    def in_url(pos: int) -> bool:
+        return any(s <= pos < e for s, e in urls)
 
     hashtags: list[Tag] = []
     if "#" in text:
         for m in HASHTAG_RE.finditer(text):
-            if urls and not outside(m.start(), urls):
+            start = m.start()
+            before = text[start - 1] if start else " "
+            if before.isalnum() or before in "_&#/" or (urls and in_url(start)):
                 continue
-            hashtags.append(Tag(m.group(), m.start(), m.end(), len(hashtags)))
+            hashtags.append(Tag(m.group(), start, m.end(), len(hashtags)))
     mentions: list[Tag] = []
     if "@" in text:
-        found = [m for m in MENTION_RE.finditer(text)] + [
-            m for m in GLUED_MENTION_RE.finditer(text)
-        ]
-        for m in sorted(found, key=lambda m: m.start()):
-            if not outside(m.start(), urls) or not outside(m.start(), emails):
+        for m in MENTION_RE.finditer(text):
+            start = m.start()
+            before = text[start - 1] if start else " "
+            if before in "@/" or (urls and in_url(start)):
                 continue
-            start = m.start() if text[m.start()] == "@" else m.start() - 1
-            mentions.append(Tag("@" + m.group(1), start, m.end(), len(mentions)))
+            # "me@mail.com" is an address; "from@brand" (a lost space) is a tag.
+            if (before.isalnum() or before in "._+-") and _EMAIL_TAIL.match(text, start + 1):
+                continue
+            mentions.append(Tag(m.group(), start, m.end(), len(mentions)))
 
     runs: list[tuple[int, int]] = []
     first = 0
@@ -185,6 +206,13 @@ _NOT_BRAND_WORDS = (
 )
 _BRAND_TOKEN = rf"^(?!(?i:{_NOT_BRAND_WORDS})$)(?:@[\w.]*\w|[A-Z0-9][\w'’&.-]*)$"
 _HANDLE_TOKEN = r"^@[\w.]*\w$"
+# Words too common to be a term's anchor: a window per "is" would tokenise half
+# of every caption.
+_COMMON = frozenset(
+    "is was are were been being be not no my the a an for me i own to of with by from and it "
+    "this that you your our post video content get got make made have has had on in at "
+    "'s 's n't am 'm".split()
+)
 _PLACEHOLDER = re.compile(r"^\{(brand|handle|any|num)(?::(\d+)-(\d+))?\}$")
 
 
@@ -194,12 +222,25 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class CompiledTerm:
-    """A term ready for matching: its spaCy token patterns and its regex anchors."""
+    """A term ready for matching: its spaCy token pattern and its regex anchor."""
 
     key: str
-    patterns: tuple[tuple[dict[str, Any], ...], ...]
-    anchors: tuple[str, ...]
+    pattern: tuple[dict[str, Any], ...]
+    # The term's most distinctive token: its words (several for "a|b"), or a tag
+    # shape "#head*tail".
+    anchor: tuple[str, ...]
     at_start: bool
+
+    @property
+    def literal_words(self) -> tuple[str, ...] | None:
+        """The lower-case words when the pattern is plain words (PhraseMatcher material)."""
+        words = []
+        for spec in self.pattern:
+            value = spec.get("LOWER")
+            if len(spec) != 1 or not isinstance(value, str):
+                return None
+            words.append(value)
+        return tuple(words)
 
 
 def validate_pattern(pattern: str) -> None:
@@ -224,7 +265,7 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
     if not text:
         raise PatternError("empty pattern")
     tokens: list[dict[str, Any]] = []
-    anchors: list[str] = []
+    anchors: list[tuple[int, tuple[str, ...]]] = []
     literal = False
 
     def split(word: str) -> list[str]:
@@ -260,7 +301,7 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
             head, tail = word[1:].split("*")
             regex = f"(?i)^#{re.escape(head)}\\w+{re.escape(tail)}$"
             tokens.append({"TEXT": {"REGEX": regex}})
-            anchors.append(f"#{re.escape(head)}\\w+{re.escape(tail)}")
+            anchors.append((len(head) + len(tail) + 5, (f"#{head.lower()}*{tail.lower()}",)))
             continue
         # "a|b" is a choice; a lone "|" (as in "Ad | ...") is the literal bar.
         choices = word.split("|") if all(word.split("|")) else [word]
@@ -269,26 +310,94 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
             if any(len(t) != 1 for t in toks):
                 raise PatternError(f"alternatives must be single tokens: {word!r}")
             tokens.append({"LOWER": {"IN": [t[0] for t in toks]}})
-            anchors.extend(re.escape(t[0]) for t in toks)
+            alts = [t[0] for t in toks]
+            score = min(len(a) for a in alts) - 2 - (10 if any(a in _COMMON for a in alts) else 0)
+            anchors.append((score, tuple(alts)))
         else:
             parts = split(word)
             tokens.extend({"LOWER": t} for t in parts)
-            anchors.extend(re.escape(t) for t in parts if any(ch.isalnum() for ch in t))
+            anchors.extend(
+                (len(t) - (10 if t in _COMMON else 0), (t,))
+                for t in parts
+                if _ANCHOR_WORD.fullmatch(t)
+            )
     if not literal or not anchors:
         raise PatternError("a pattern needs at least one literal word")
-    return CompiledTerm(key, (tuple(tokens),), tuple(anchors), at_start)
+    anchor = max(anchors, key=lambda a: a[0])[1]
+    return CompiledTerm(key, tuple(tokens), anchor, at_start)
 
 
-def anchor_regex(terms: Iterable[CompiledTerm]) -> re.Pattern[str]:
-    """One regex that finds every place where any of ``terms`` could stand.
+_ANCHOR_WORD = re.compile(r"#?\w+")
 
-    Each term contributes its longest anchor (a regex fragment: an escaped word,
-    or a hashtag shape for '#*partner' terms), matched as a whole word or tag.
-    Over-matching is fine (spaCy decides); missing is not.
+
+class Anchors:
+    """Finds where any of a set of terms could stand, by its most distinctive token.
+
+    Each term contributes its longest token that is not a common function word
+    (or a hashtag shape for '#*partner' terms). A caption's words are collected
+    with one C-speed ``findall`` and intersected with the anchor set, so a caption
+    with no anchor costs almost nothing. Over-matching is fine (spaCy decides);
+    missing is not. Each hit is reported with its anchor key, so that only the
+    patterns anchored there need to run.
     """
-    fragments = {max(term.anchors, key=len) for term in terms}
-    alternation = "|".join(sorted(fragments, key=len, reverse=True))
-    return re.compile(rf"(?i)(?<![\w])(?:{alternation})(?![\w])")
+
+    def __init__(self, terms: Iterable[CompiledTerm]) -> None:
+        self.words: set[str] = set()
+        self.shapes: list[tuple[str, str]] = []
+        for term in terms:
+            for word in term.anchor:
+                if "*" in word:
+                    head, tail = word[1:].split("*")
+                    self.shapes.append(("#" + head, tail))
+                else:
+                    self.words.add(word)
+        self._tails = tuple({t for _, t in self.shapes if t})
+        self._heads = tuple({h for h, t in self.shapes if not t})
+
+    def key(self, word: str) -> str | None:
+        """The anchor key ``word`` hits (itself, or its tag shape), or None."""
+        if word in self.words:
+            return word
+        if word.startswith("#") and (word.endswith(self._tails) or word.startswith(self._heads)):
+            for h, t in self.shapes:
+                if word.startswith(h) and word.endswith(t) and len(word) > len(h) + len(t):
+                    return f"{h}*{t}"
+        return None
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, anchor key) of every anchor word in ``text``."""
+        lower = text.lower()
+        if len(lower) != len(text):  # a few characters change length when lower-cased
+            hits = ((m.span(), self.key(m.group().lower())) for m in _ANCHOR_WORD.finditer(text))
+            return [(s, e, k) for (s, e), k in hits if k]
+        words = set(_ANCHOR_WORD.findall(lower))
+        found = {w: w for w in words & self.words}
+        if self.shapes:
+            for w in words:
+                if (
+                    w.startswith("#")
+                    and (w.endswith(self._tails) or w.startswith(self._heads))
+                    and w not in found
+                ):
+                    k = self.key(w)
+                    if k:
+                        found[w] = k
+        if not found:
+            return []
+        hits: list[tuple[int, int, str]] = []
+        for word, key in found.items():
+            # Locate each found word with str.find and check its edges: C-speed,
+            # where a second regex pass over the caption would not be.
+            i = lower.find(word)
+            while i != -1:
+                end = i + len(word)
+                before_ok = i == 0 or not (lower[i - 1].isalnum() or lower[i - 1] in "_#")
+                after_ok = end == len(lower) or not (lower[end].isalnum() or lower[end] == "_")
+                if before_ok and after_ok:
+                    hits.append((i, end, key))
+                i = lower.find(word, i + 1)
+        hits.sort()
+        return hits
 
 
 @dataclass(frozen=True)
@@ -300,55 +409,87 @@ class Match:
     end: int
 
 
+# How far a window reaches around an anchor: the longest terms span about eight
+# tokens ("thank you to {brand} for the free"), well within 60 characters.
+_REACH = 60
+
+
 class TermMatcher:
-    """spaCy Matcher over windows of a text, for one set of terms and one tokenizer."""
+    """spaCy matching over windows of a text, for one set of terms and one tokenizer.
+
+    Plain-word terms go to one PhraseMatcher (a hash lookup per token). Terms with
+    placeholders, alternatives or tag shapes go to token Matchers grouped by their
+    anchor, and a window runs only the Matchers of the anchors found in it: a
+    window around "thanks" never pays for the "#*partner" patterns.
+    """
 
     def __init__(self, terms: Sequence[CompiledTerm], lang: str) -> None:
         self.lang = lang
         self.nlp = pipeline(lang)
-        self.matcher = Matcher(self.nlp.vocab, validate=True)
+        self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.matchers: dict[str, Matcher] = {}
         self._start_only: set[str] = set()
         for term in terms:
-            self.matcher.add(term.key, [list(p) for p in term.patterns])
+            words = term.literal_words
+            if words is not None:
+                self.phrases.add(term.key, [Doc(self.nlp.vocab, words=list(words))])
+            else:
+                for anchor in term.anchor:
+                    key = (
+                        f"#{anchor[1:].split('*')[0]}*{anchor.split('*')[1]}"
+                        if "*" in anchor
+                        else anchor
+                    )
+                    matcher = self.matchers.get(key)
+                    if matcher is None:
+                        matcher = self.matchers[key] = Matcher(self.nlp.vocab, validate=True)
+                    matcher.add(term.key, [list(term.pattern)])
             if term.at_start:
                 self._start_only.add(term.key)
-        self.anchors = anchor_regex(terms)
+        self.anchors = Anchors(terms)
 
-    def windows(self, text: str) -> list[tuple[int, int]]:
-        """Spans of ``text`` worth tokenising: the lines (cut to ±120 chars) around anchors."""
-        spans: list[tuple[int, int]] = []
-        for m in self.anchors.finditer(text):
-            line_start = text.rfind("\n", 0, m.start()) + 1
-            line_end = text.find("\n", m.end())
+    def windows(self, text: str) -> list[tuple[int, int, frozenset[str]]]:
+        """Spans of ``text`` worth tokenising (the line around each anchor, cut to ±60 chars),
+        each with the anchor keys found in it."""
+        spans: list[tuple[int, int, frozenset[str]]] = []
+        for a_start, a_end, key in self.anchors.find(text):
+            line_start = text.rfind("\n", 0, a_start) + 1
+            line_end = text.find("\n", a_end)
             if line_end == -1:
                 line_end = len(text)
-            start = max(line_start, m.start() - 120)
-            end = min(line_end, m.end() + 120)
+            start = max(line_start, a_start - _REACH)
+            end = min(line_end, a_end + _REACH)
             if start > line_start:
-                space = text.find(" ", start, m.start())
-                start = space + 1 if space != -1 else m.start()
+                space = text.find(" ", start, a_start)
+                start = space + 1 if space != -1 else a_start
             if end < line_end:
-                space = text.rfind(" ", m.end(), end)
-                end = space if space != -1 else m.end()
+                space = text.rfind(" ", a_end, end)
+                end = space if space != -1 else a_end
             if spans and start <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+                prev = spans[-1]
+                spans[-1] = (prev[0], max(end, prev[1]), prev[2] | {key})
             else:
-                spans.append((start, end))
+                spans.append((start, end, frozenset((key,))))
         return spans
 
     def find(self, text: str) -> list[Match]:
         """All term matches in ``text`` (offsets into ``text``), longest first at each place."""
         found: list[Match] = []
         vocab_strings = self.nlp.vocab.strings
-        for w_start, w_end in self.windows(text):
+        for w_start, w_end, keys in self.windows(text):
             doc = self.nlp.make_doc(text[w_start:w_end])
-            for match_id, s, e in self.matcher(doc):
-                key = vocab_strings[match_id]
+            matches = list(self.phrases(doc))
+            for key in keys:
+                matcher = self.matchers.get(key)
+                if matcher is not None:
+                    matches.extend(matcher(doc))
+            for match_id, s, e in matches:
+                term_key = vocab_strings[match_id]
                 start = doc[s].idx + w_start
-                if key in self._start_only and not _at_line_start(text, start):
+                if term_key in self._start_only and not _at_line_start(text, start):
                     continue
                 end = doc[e - 1].idx + len(doc[e - 1].text) + w_start
-                found.append(Match(key, start, end))
+                found.append(Match(term_key, start, end))
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
         return found
 

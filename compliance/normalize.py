@@ -81,14 +81,49 @@ _HOMOGLYPHS = {
     "Χ": "X",
 }
 
-# A fast gate: captions without any of these characters are returned untouched.
-_SUSPICIOUS = re.compile(
+_CYRILLIC_GREEK = "\u0370-\u03ff\u0400-\u052f\u0261"
+# A fast gate: captions without any of these are returned untouched. The class
+# holds no look-around so the regex engine scans it quickly; the characters that
+# are only suspicious in context (look-alike letters next to Latin letters or '#',
+# joiners and variation selectors between letters, which are ordinary inside
+# emoji) are vetted in Python by _suspicious().
+_CANDIDATES = re.compile(
     "[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u180e\ufe00-\ufe0f"
     "\uff01-\uff5e"  # full-width ASCII
     "\u24b6-\u24e9"  # circled letters
     "\U0001d400-\U0001d7ff"  # mathematical alphanumerics (bold, italic, script ...)
     "\U0001f130-\U0001f189"  # squared / negative squared letters
-    "\u0370-\u03ff\u0400-\u052f\u0261]"
+    f"{_CYRILLIC_GREEK}]"
+)
+_CONTEXTUAL = re.compile(f"[\u200d\ufe00-\ufe0f{_CYRILLIC_GREEK}]")
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def _suspicious(caption: str) -> bool:
+    """True when the caption holds a character worth folding (see _CANDIDATES)."""
+    for m in _CANDIDATES.finditer(caption):
+        ch = m.group()
+        if not _CONTEXTUAL.match(ch):
+            return True
+        i = m.start()
+        before = caption[i - 1] if i else ""
+        after = caption[i + 1] if i + 1 < len(caption) else ""
+        if ch in "\u200d" or "\ufe00" <= ch <= "\ufe0f":
+            if _is_latin(before) and _is_latin(after):
+                return True
+        elif _is_latin(before) or before == "#" or _is_latin(after):
+            return True
+    return False
+
+
+# The characters the slow path rewrites or drops, one at a time.
+_REWRITE = re.compile(
+    "[\u200b\u200c\u2060-\u2064\ufeff\u00ad\u180e\uff01-\uff5e\u24b6-\u24e9"
+    "\U0001d400-\U0001d7ff\U0001f130-\U0001f189]"
+    "|(?<=[A-Za-z])[\u200d\ufe00-\ufe0f]+(?=[A-Za-z])"
 )
 _WORD = re.compile(r"[^\W\d_]+")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -157,61 +192,78 @@ def normalize(caption: str) -> Normalized:
     """Fold full-width, stylised, invisible and look-alike characters to plain text.
 
     Most captions take the fast path (no suspicious character) and are returned
-    as they are, without an offset map.
+    as they are, without an offset map; the slow path touches only the
+    characters it rewrites.
     """
-    if caption.isascii() or not _SUSPICIOUS.search(caption):
+    if caption.isascii() or not _suspicious(caption):
         return _fold_inner_symbols(Normalized(caption, caption, None))
 
-    chars: list[str] = []
+    pieces: list[str] = []
     index: list[int] = []
-    marks: list[str | None] = []
+    marks: dict[int, str] = {}  # normalised offset -> evasion kind
+    pos = 0
+    out_len = 0
     invisible_before = False
-    for i, ch in enumerate(caption):
-        if ch in _INVISIBLE:
+    for m in _REWRITE.finditer(caption):
+        if m.start() > pos:
+            pieces.append(caption[pos : m.start()])
+            index.extend(range(pos, m.start()))
+            if invisible_before:
+                marks.setdefault(out_len, INVISIBLE)
+                invisible_before = False
+            out_len += m.start() - pos
+        ch = m.group()
+        if ch[0] in _INVISIBLE or ch[0] in _SELECTORS:
             # Dropped; the evasion is marked on the characters either side of it.
-            if marks:
-                marks[-1] = marks[-1] or INVISIBLE
-            invisible_before = True
-            continue
-        if ch in _SELECTORS:
-            continue
-        folded, kind = _fold_char(ch)
-        if invisible_before:
-            kind = kind or INVISIBLE
+            if out_len and ch[0] in _INVISIBLE:
+                marks.setdefault(out_len - 1, INVISIBLE)
+                invisible_before = True
+        else:
+            folded, kind = _fold_char(ch)
+            pieces.append(folded)
+            index.append(m.start())
+            if kind or invisible_before:
+                marks[out_len] = kind or INVISIBLE
             invisible_before = False
-        chars.append(folded)
-        index.append(i)
-        marks.append(kind)
-    text = "".join(chars)
+            out_len += 1
+        pos = m.end()
+    pieces.append(caption[pos:])
+    index.extend(range(pos, len(caption)))
+    if invisible_before and pos < len(caption):
+        marks.setdefault(out_len, INVISIBLE)
+    text = "".join(pieces)
 
     # Look-alike letters count only inside words that also use Latin letters, or
     # inside tags: a Russian or Greek caption must stay Russian or Greek.
-    out = list(text)
-    for m in _WORD.finditer(text):
-        word = m.group()
-        if not any(c in _HOMOGLYPHS for c in word):
-            continue
-        tag = m.start() > 0 and text[m.start() - 1] == "#"
-        # A tag spelled wholly in look-alikes ("#аd" in Cyrillic) is folded too,
-        # but only when every letter has a Latin twin: "#ад" is Russian, not "#ad".
-        if not (_LATIN.search(word) or (tag and all(c in _HOMOGLYPHS for c in word))):
-            continue
-        for j, c in enumerate(word, m.start()):
-            if c in _HOMOGLYPHS:
-                out[j] = _HOMOGLYPHS[c]
-                marks[j] = HOMOGLYPH
-    text = "".join(out)
+    if _HOMOGLYPH_CHARS.search(text):
+        out = list(text)
+        for m in _WORD.finditer(text):
+            word = m.group()
+            if not any(c in _HOMOGLYPHS for c in word):
+                continue
+            tag = m.start() > 0 and text[m.start() - 1] == "#"
+            # A tag spelled wholly in look-alikes ("#аd" in Cyrillic) is folded too,
+            # but only when every letter has a Latin twin: "#ад" is Russian, not "#ad".
+            if not (_LATIN.search(word) or (tag and all(c in _HOMOGLYPHS for c in word))):
+                continue
+            for j, c in enumerate(word, m.start()):
+                if c in _HOMOGLYPHS:
+                    out[j] = _HOMOGLYPHS[c]
+                    marks[j] = HOMOGLYPH
+        text = "".join(out)
 
     evasions = _ranges(marks)
     return _fold_inner_symbols(Normalized(caption, text, tuple(index), evasions))
 
 
-def _ranges(marks: list[str | None]) -> tuple[tuple[int, int, str], ...]:
+_HOMOGLYPH_CHARS = re.compile("[" + "".join(_HOMOGLYPHS) + "]")
+
+
+def _ranges(marks: dict[int, str]) -> tuple[tuple[int, int, str], ...]:
     """Collapse per-character evasion marks into (start, end, kind) ranges."""
     ranges: list[tuple[int, int, str]] = []
-    for i, kind in enumerate(marks):
-        if kind is None:
-            continue
+    for i in sorted(marks):
+        kind = marks[i]
         if ranges and ranges[-1][2] == kind and ranges[-1][1] == i:
             ranges[-1] = (ranges[-1][0], i + 1, kind)
         else:

@@ -20,7 +20,15 @@ import yaml
 
 from compliance.model import FINDING_CODES, PLATFORMS, RELATIONSHIPS, Level
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+def _shipped_rules() -> Path:
+    """The packs shipped with compliance: installed as compliance/_rules, or rules/ in a checkout."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_rules"
+    return installed if installed.is_dir() else here.parent / "rules"
+
+
+RULES_DIR = _shipped_rules()
 
 CLARITIES = ("clear", "ambiguous", "negation", "signal")
 CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "contest", "any")

@@ -31,6 +31,7 @@ _CODE_WORDS = (
 PROMO_CODE_RE = re.compile(
     rf"(?i)(?<![\w])(?:{_CODE_WORDS})\b\s*[:\-–=]?\s*[\"'“‘«]?(?P<code>[A-Za-z0-9][A-Za-z0-9_\-]{{2,24}})"
 )
+_CODE_HINT = re.compile(r"cod[ei]|c[oó]digo|cup[oó]", re.IGNORECASE)
 # Words that follow "code" in ordinary speech ("dress code", "code of conduct").
 _NOT_CODES = frozenset(
     "of is was for and the to in on at a an my your this that below above here there "
@@ -95,9 +96,16 @@ class Assessment:
     from_campaign: bool
 
 
+def might_offer_code(text: str) -> bool:
+    """Cheap pre-test: could ``text`` offer a promo code at all?"""
+    return _CODE_HINT.search(text) is not None
+
+
 def promo_codes(text: str) -> list[Signal]:
     """Promo codes offered in the caption ("use code MAYA15")."""
     out: list[Signal] = []
+    if not _CODE_HINT.search(text):
+        return out
     for m in PROMO_CODE_RE.finditer(text):
         code = m.group("code")
         if code.lower() in _NOT_CODES or _NOT_CODE_CONTEXT.search(text, 0, m.start()):
