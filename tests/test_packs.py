@@ -1,0 +1,101 @@
+"""Rule packs load strictly: every mistake is an error naming the file and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from compliance.packs import PackError, load_pack, load_packs
+
+FTC = Path(__file__).resolve().parents[1] / "rules" / "ftc"
+
+
+@pytest.fixture
+def pack_dir(tmp_path):
+    shutil.copytree(FTC, tmp_path / "ftc")
+    return tmp_path / "ftc"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def error_of(directory: Path) -> str:
+    with pytest.raises(PackError) as exc:
+        load_pack(directory)
+    return str(exc.value)
+
+
+def test_shipped_packs_load():
+    packs = load_packs()
+    assert packs.for_jurisdiction("US").id == "FTC"
+    assert packs.rule("ftc.d101").finding == "missing_disclosure"
+
+
+def test_unknown_key_names_file_and_line(pack_dir):
+    edit(pack_dir / "below-fold.yaml", "scope: fold", "scope: fold\nscop: fold")
+    assert (
+        error_of(pack_dir)
+        == f"{pack_dir / 'below-fold.yaml'}:6: unknown key 'scop' (allowed: "
+        + error_of(pack_dir).split("(allowed: ")[1]
+    )
+
+
+def test_bad_value_names_the_field(pack_dir):
+    edit(pack_dir / "below-fold.yaml", "scope: fold", "scope: fould")
+    assert "below-fold.yaml:5: scope: 'fould' is not one of fold, hashtag_run" in error_of(pack_dir)
+
+
+def test_yaml_syntax_error_has_a_line(pack_dir):
+    edit(pack_dir / "below-fold.yaml", "level: violation", "level: [violation")
+    assert "below-fold.yaml:" in error_of(pack_dir) and "invalid YAML" in error_of(pack_dir)
+
+
+def test_rule_without_examples_is_refused(pack_dir):
+    path = pack_dir / "below-fold.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text[: text.index("examples:")] + "examples: {fail: [], pass: []}\n", encoding="utf-8"
+    )
+    assert "at least one failing and one passing example" in error_of(pack_dir)
+
+
+def test_finding_must_fit_kind(pack_dir):
+    edit(pack_dir / "below-fold.yaml", "finding: below_fold", "finding: buried_in_hashtags")
+    assert "scope 'fold' reports 'below_fold', not 'buried_in_hashtags'" in error_of(pack_dir)
+
+
+def test_bad_term_pattern_names_the_vocab_line(pack_dir):
+    vocab = pack_dir / "vocab" / "en.yaml"
+    edit(vocab, '- {term: "#ads", clarity: clear}', '- {term: "{brnd} ads", clarity: clear}')
+    line = (
+        vocab.read_text(encoding="utf-8")
+        .splitlines()
+        .index('- {term: "{brnd} ads", clarity: clear}')
+        + 1
+    )
+    assert f"en.yaml:{line}: term '{{brnd}} ads': unknown placeholder" in error_of(pack_dir)
+
+
+def test_ambiguous_term_needs_a_suggestion(pack_dir):
+    vocab = pack_dir / "vocab" / "en.yaml"
+    edit(
+        vocab,
+        '- {term: "#sp", clarity: ambiguous, suggest: "#ad"}',
+        '- {term: "#sp", clarity: ambiguous}',
+    )
+    assert "needs 'suggest'" in error_of(pack_dir)
+
+
+def test_duplicate_code_is_refused(pack_dir):
+    edit(pack_dir / "below-fold.yaml", "code: P301", "code: P302")
+    assert "code P302 is already used" in error_of(pack_dir)
+
+
+def test_name_must_match_file(pack_dir):
+    edit(pack_dir / "below-fold.yaml", "name: below-fold", "name: below-the-fold")
+    assert "must match the file name" in error_of(pack_dir)

@@ -1,0 +1,134 @@
+"""Normalisation, caption anatomy, term patterns, language id and signals: the engine's parts."""
+
+from __future__ import annotations
+
+import pytest
+
+from compliance.nlp import (
+    PatternError,
+    TermMatcher,
+    anatomy,
+    compile_term,
+    detect_language,
+    validate_pattern,
+)
+from compliance.normalize import normalize
+from compliance.signals import affiliate_links, promo_codes
+
+
+@pytest.mark.parametrize(
+    ("caption", "folded", "kind"),
+    [
+        ("＃ａｄ loving", "#ad loving", "fullwidth"),
+        ("#a\u200bd yes", "#ad yes", "zero_width"),
+        ("#a\u200dd yes", "#ad yes", "zero_width"),
+        ("#аd cyr", "#ad cyr", "homoglyph"),
+        ("#a🔥d", "#ad", "emoji_inside"),
+        ("𝐀𝐃: new drop", "AD: new drop", "stylised"),
+    ],
+)
+def test_evasions_are_folded_and_reported(caption, folded, kind):
+    n = normalize(caption)
+    assert n.text == folded
+    assert kind in n.evasions_in(0, 3)
+    start, end = n.to_original(0, 3)
+    assert caption[start:end].replace("\u200b", "").replace("\u200d", "") != ""
+    assert start == 0
+
+
+@pytest.mark.parametrize(
+    "caption",
+    ["Привет мир #ад", "👩‍💻 coding all night", "emoji 😍️ ok", "#black-friday deals", "Ελλάδα 🇬🇷"],
+)
+def test_ordinary_text_is_left_alone(caption):
+    n = normalize(caption)
+    assert n.text == caption
+    assert n.evasions == ()
+
+
+def test_spans_map_back_through_removed_characters():
+    caption = "x\u200by #a\u200bd"
+    n = normalize(caption)
+    i = n.text.index("#ad")
+    assert n.to_original(i, i + 3) == (4, 8)
+
+
+def test_anatomy_tags_runs_links_and_emails():
+    text = "Loving it https://x.com/#ad #a #b, love#c ✨ #d\nhi #e from@brand me@mail.com @ok."
+    a = anatomy(text)
+    assert [t.text for t in a.hashtags] == ["#a", "#b", "#d", "#e"]
+    assert [t.text for t in a.mentions] == ["@brand", "@ok"]
+    assert a.run_length(a.hashtags[0]) == 2
+    assert a.run_length(a.hashtags[2]) == 1  # 'love#c' is a word, it breaks the run
+    assert a.in_url(text.index("#ad"))
+
+
+def test_hashtag_run_spans_emoji_and_punctuation():
+    a = anatomy("text #a ✨ #b • #c, #d")
+    assert {a.run_length(t) for t in a.hashtags} == {4}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("{brnd} partner", "unknown placeholder"),
+        ("#ad*x*y", "only allowed once"),
+        ("{any}", "at least one literal"),
+        ("a:b|c d", "single tokens"),
+    ],
+)
+def test_bad_patterns_are_rejected(pattern, message):
+    with pytest.raises(PatternError, match=message):
+        compile_term("k", pattern, "en") if "|" in pattern else validate_pattern(pattern)
+
+
+def test_term_matcher_uses_tokens_not_substrings():
+    terms = [
+        compile_term("ad", "#ad", "en"),
+        compile_term("colon", "^ad :", "en"),
+        compile_term("bp", "#*partner", "en"),
+        compile_term("thx", "thanks {brand} for {any:0-3} free", "en"),
+    ]
+    m = TermMatcher(terms, "en")
+    keys = lambda t: [x.key for x in m.find(t)]  # noqa: E731
+    assert keys("Ad: loving this #adventure") == ["colon"]
+    assert keys("ad hoc plans, AD 79, add to cart, #adidas") == []
+    assert keys("loving it #ad🔥 #glowlabpartner") == ["ad", "bp"]
+    assert keys("thanks @glowlab for the free serum!!") == ["thx"]
+    assert keys("so good\nAd: new line start") == ["colon"]
+    assert keys("this is bad: no") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Ich liebe dieses Serum, es ist einfach toll und ich benutze es jeden Tag", "de"),
+        ("Me encanta este sérum, lo uso cada mañana y es increíble", "es"),
+        ("J'adore ce sérum, je l'utilise tous les jours et c'est génial", "fr"),
+        ("Adoro questo siero, lo uso ogni giorno ed è fantastico", "it"),
+        ("Loving my new serum, I use it every morning and it is amazing", "en"),
+        ("Eu amo este sérum, uso todos os dias e é incrível", "pt"),
+    ],
+)
+def test_language_detection(text, lang):
+    assert detect_language(text)[0] == lang
+
+
+def test_language_detection_ignores_tags_and_declines_short_text():
+    assert detect_language("#ad #fyp #skincare @glowlab")[0] is None
+
+
+def test_promo_codes():
+    assert [s.text for s in promo_codes("Use code MAYA15 for 15% off")] == ["MAYA15"]
+    assert [s.text for s in promo_codes("use code sunshine at checkout")] == ["sunshine"]
+    assert promo_codes("the dress code is black tie; code of conduct") == []
+    assert [s.text for s in promo_codes("Rabattcode LISA10 gilt bis Sonntag")] == ["LISA10"]
+
+
+def test_affiliate_links():
+    text = "shop: https://amzn.to/3xYz and https://shop.example.com/p?tag=maya-20 and https://example.com/about"
+    sig = affiliate_links(text, anatomy(text))
+    assert [s.text for s in sig] == [
+        "https://amzn.to/3xYz",
+        "https://shop.example.com/p?tag=maya-20",
+    ]
