@@ -56,8 +56,12 @@ def _example(ex: Example) -> str:
 
 def rule_doc(rule: Rule) -> str:
     """The reference page of one rule, in ruff's section order."""
+
     def wrap(s: str) -> str:
-        return textwrap.fill(" ".join(s.split()), width=88, initial_indent="  ", subsequent_indent="  ")
+        return textwrap.fill(
+            " ".join(s.split()), width=88, initial_indent="  ", subsequent_indent="  "
+        )
+
     parts = [
         f"{rule.id} {rule.name} ({rule.level.value}; finding code: {rule.finding})",
         "",

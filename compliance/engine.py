@@ -30,6 +30,7 @@ from compliance.nlp import (
     Anatomy,
     Match,
     TermMatcher,
+    Words,
     anatomy,
     compile_term,
     detect_language,
@@ -125,7 +126,8 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     norm = normalize(post.caption)
     text = norm.text
     matcher = _MATCHERS.get(pack)
-    found = matcher.find(text)
+    words = Words.of(text)
+    found = matcher.find(text, words)
     if not found and _quiet(post, text):
         # Nothing that could disclose or show a connection: the common case for
         # ordinary posts, answered without the rest of the work.
@@ -142,7 +144,7 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     ]
     language = post.language
     if language is None and disclosing:
-        language = _language(text)
+        language = _language(text, words)
     disclosing = _drop_contained(disclosing, pack, language)
     fold = pack.fold_for(post.platform)
     disclosures = tuple(_disclosure(norm, anat, pack, h, fold) for h in disclosing)
@@ -158,7 +160,7 @@ def analyse(post: Post, pack: Pack) -> Analysis:
 
     # The language matters only to judge a disclosure; skip the work otherwise.
     if language is None and sponsorship.value is not False:
-        language = _language(text)
+        language = _language(text, words)
     transcript = None
     if post.transcript is not None:
         transcript = _transcript_disclosures(post.transcript, pack, matcher)
@@ -180,7 +182,7 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     )
 
 
-_EMPTY_ANATOMY = Anatomy((), (), (), ())
+_EMPTY_ANATOMY = Anatomy("")
 
 
 def _quiet(post: Post, text: str) -> bool:
@@ -372,12 +374,9 @@ def _remap(sponsorship: Sponsorship, norm: Normalized) -> Sponsorship:
     return Sponsorship(sponsorship.value, signals)
 
 
-_LANG_SAMPLE = 600
-
-
-def _language(text: str) -> str | None:
-    """The caption's language from its first few hundred characters (enough to decide)."""
-    lang, _confidence = detect_language(text[:_LANG_SAMPLE])
+def _language(text: str, words: Words) -> str | None:
+    """The caption's language (None when the caption does not say enough)."""
+    lang, _confidence = detect_language(text, words)
     return lang
 
 

@@ -41,14 +41,13 @@ _URL_HINT = re.compile(
     r"://|www\.|\.(?:com|net|org|co|io|me|ly|to|it|shop|store|app|link|de|fr|es|uk|ca|au)\b",
     re.IGNORECASE,
 )
-# Tags are found by their sigil and vetted by the character before it in Python:
-# a pattern that starts with a literal lets the regex engine skip ahead, one that
-# starts with a look-behind does not (3-5x slower on long captions).
+# Tags are found by their sigil and vetted by the character before it in Python
+# (a look-behind regex is 3-5x slower on long captions).
 # A hashtag runs over letters, digits and underscores, as Instagram and TikTok
 # link them. '#' glued to a letter or digit ("love#ad") is not a tag: it is a word
 # with a '#' inside; nor is '#' inside a link or after '&' (an HTML entity).
-HASHTAG_RE = re.compile(r"#(\w+)")
-MENTION_RE = re.compile(r"@(\w(?:[\w.]*\w)?)")
+_TAG_BODY = re.compile(r"\w+")
+_HANDLE_BODY = re.compile(r"\w(?:[\w.]*\w)?")
 # After the '@': a domain makes it an e-mail address, not a tag.
 _EMAIL_TAIL = re.compile(r"[\w-]+(?:\.[\w-]+)*\.[a-zA-Z]{2,}\b")
 
@@ -71,15 +70,82 @@ class Tag(NamedTuple):
     index: int
 
 
-@dataclass(frozen=True)
 class Anatomy:
-    """Where the hashtags, mentions, links and line breaks of a caption are."""
+    """Where the hashtags, mentions and links of a caption are, and how hashtags run.
 
-    hashtags: tuple[Tag, ...]
-    mentions: tuple[Tag, ...]
-    urls: tuple[tuple[int, int], ...]
-    # For each hashtag index, the (first, last) hashtag index of its run.
-    runs: tuple[tuple[int, int], ...]
+    Links and mentions are found up front (sponsorship signals need them); the
+    hashtags and their runs only when first asked for, which most posts never do.
+    """
+
+    __slots__ = ("_hashtags", "_runs", "mentions", "text", "urls")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.urls: tuple[tuple[int, int], ...] = (
+            tuple(m.span() for m in URL_RE.finditer(text)) if might_link(text) else ()
+        )
+        self.mentions: tuple[Tag, ...] = self._mentions()
+        self._hashtags: tuple[Tag, ...] | None = None
+        self._runs: tuple[tuple[int, int], ...] = ()
+
+    def in_url(self, start: int) -> bool:
+        """True when ``start`` falls inside a link."""
+        return any(s <= start < e for s, e in self.urls)
+
+    # str.find plus a match at each sigil: finditer would build a match object for
+    # every tag, which costs more than the rest of the scan together.
+    def _mentions(self) -> tuple[Tag, ...]:
+        text, urls = self.text, self.urls
+        mentions: list[Tag] = []
+        i = text.find("@")
+        while i != -1:
+            m = _HANDLE_BODY.match(text, i + 1)
+            if m is not None:
+                before = text[i - 1] if i else " "
+                # "me@mail.com" is an address; "from@brand" (a lost space) is a tag.
+                email = (before.isalnum() or before in "._+-") and _EMAIL_TAIL.match(text, i + 1)
+                if not (before in "@/" or email or (urls and self.in_url(i))):
+                    mentions.append(Tag(text[i : m.end()], i, m.end(), len(mentions)))
+            i = text.find("@", i + 1)
+        return tuple(mentions)
+
+    @property
+    def hashtags(self) -> tuple[Tag, ...]:
+        """The caption's hashtags (not those inside links or glued to a word), in order."""
+        if self._hashtags is None:
+            self._scan_hashtags()
+        assert self._hashtags is not None
+        return self._hashtags
+
+    def _scan_hashtags(self) -> None:
+        text, urls = self.text, self.urls
+        hashtags: list[Tag] = []
+        i = text.find("#")
+        while i != -1:
+            m = _TAG_BODY.match(text, i + 1)
+            if m is not None:
+                before = text[i - 1] if i else " "
+                if not (before.isalnum() or before in "_&#/" or (urls and self.in_url(i))):
+                    hashtags.append(Tag(text[i : m.end()], i, m.end(), len(hashtags)))
+            i = text.find("#", i + 1)
+        # Each hashtag's run: consecutive tags with only spaces, punctuation or
+        # emoji between them. First pass marks where runs start, second stretches
+        # each run to its last member.
+        starts: list[int] = []
+        first = 0
+        for n, tag in enumerate(hashtags):
+            if n and not _RUN_GAP.fullmatch(text, hashtags[n - 1].end, tag.start):
+                first = n
+            starts.append(first)
+        runs: list[tuple[int, int]] = [(0, 0)] * len(hashtags)
+        n = len(hashtags) - 1
+        while n >= 0:
+            first = starts[n]
+            for j in range(first, n + 1):
+                runs[j] = (first, n)
+            n = first - 1
+        self._hashtags = tuple(hashtags)
+        self._runs = tuple(runs)
 
     def hashtag_at(self, start: int) -> Tag | None:
         """The hashtag that starts at ``start``, if any."""
@@ -92,12 +158,9 @@ class Anatomy:
 
     def run_length(self, tag: Tag) -> int:
         """How many hashtags stand in the run that holds ``tag``."""
-        first, last = self.runs[tag.index]
+        self.hashtags  # noqa: B018 - make sure runs are computed
+        first, last = self._runs[tag.index]
         return last - first + 1
-
-    def in_url(self, start: int) -> bool:
-        """True when ``start`` falls inside a link."""
-        return any(s <= start < e for s, e in self.urls)
 
 
 def might_link(text: str) -> bool:
@@ -106,49 +169,8 @@ def might_link(text: str) -> bool:
 
 
 def anatomy(text: str) -> Anatomy:
-    """Find hashtags (outside links), mentions and their runs in ``text``."""
-    urls: tuple[tuple[int, int], ...] = ()
-    if might_link(text):
-        urls = tuple(m.span() for m in URL_RE.finditer(text))
-
-    def in_url(pos: int) -> bool:
-        return any(s <= pos < e for s, e in urls)
-
-    hashtags: list[Tag] = []
-    if "#" in text:
-        for m in HASHTAG_RE.finditer(text):
-            start = m.start()
-            before = text[start - 1] if start else " "
-            if before.isalnum() or before in "_&#/" or (urls and in_url(start)):
-                continue
-            hashtags.append(Tag(m.group(), start, m.end(), len(hashtags)))
-    mentions: list[Tag] = []
-    if "@" in text:
-        for m in MENTION_RE.finditer(text):
-            start = m.start()
-            before = text[start - 1] if start else " "
-            if before in "@/" or (urls and in_url(start)):
-                continue
-            # "me@mail.com" is an address; "from@brand" (a lost space) is a tag.
-            if (before.isalnum() or before in "._+-") and _EMAIL_TAIL.match(text, start + 1):
-                continue
-            mentions.append(Tag(m.group(), start, m.end(), len(mentions)))
-
-    runs: list[tuple[int, int]] = []
-    first = 0
-    for i, tag in enumerate(hashtags):
-        if i and not _RUN_GAP.fullmatch(text, hashtags[i - 1].end, tag.start):
-            first = i
-        runs.append((first, i))
-    # Second pass: stretch each run to its last member.
-    final: list[tuple[int, int]] = list(runs)
-    i = len(runs) - 1
-    while i >= 0:
-        first = runs[i][0]
-        for j in range(first, i + 1):
-            final[j] = (first, i)
-        i = first - 1
-    return Anatomy(tuple(hashtags), tuple(mentions), urls, tuple(final))
+    """The anatomy of ``text`` (hashtags, mentions, links, hashtag runs)."""
+    return Anatomy(text)
 
 
 # --- spaCy pipelines ------------------------------------------------------------
@@ -211,7 +233,9 @@ _HANDLE_TOKEN = r"^@[\w.]*\w$"
 _COMMON = frozenset(
     "is was are were been being be not no my the a an for me i own to of with by from and it "
     "this that you your our post video content get got make made have has had on in at "
-    "'s 's n't am 'm".split()
+    "'s 's n't am 'm one thank thanks work works working link links shop store runs nobody "
+    "free new love day time good like just all so more out up about what can will do did "
+    "give gave sent send us we they them he she his her him its than then when who".split()
 )
 _PLACEHOLDER = re.compile(r"^\{(brand|handle|any|num)(?::(\d+)-(\d+))?\}$")
 
@@ -230,6 +254,8 @@ class CompiledTerm:
     # shape "#head*tail".
     anchor: tuple[str, ...]
     at_start: bool
+    # Characters the rest of the term may take before and after its anchor.
+    reach: tuple[int, int] = (60, 60)
 
     @property
     def literal_words(self) -> tuple[str, ...] | None:
@@ -265,7 +291,9 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
     if not text:
         raise PatternError("empty pattern")
     tokens: list[dict[str, Any]] = []
-    anchors: list[tuple[int, tuple[str, ...]]] = []
+    # How many characters each token may take, to size the window around an anchor.
+    widths: list[int] = []
+    anchors: list[tuple[int, tuple[str, ...], int]] = []  # (score, words, token index)
     literal = False
 
     def split(word: str) -> list[str]:
@@ -289,6 +317,7 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
                     raise PatternError(f"bad range in {word!r}")
                 spec = {**spec, "OP": f"{{{lo},{hi}}}"}
             tokens.append(spec)
+            widths.append({"brand": 32, "handle": 32, "num": 12}.get(kind, 20) * int(hi or 1))
             continue
         if word.startswith("{") or word.endswith("}"):
             raise PatternError(
@@ -300,8 +329,11 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
                 raise PatternError(f"'*' is only allowed once, inside a hashtag: {word!r}")
             head, tail = word[1:].split("*")
             regex = f"(?i)^#{re.escape(head)}\\w+{re.escape(tail)}$"
+            anchors.append(
+                (len(head) + len(tail) + 5, (f"#{head.lower()}*{tail.lower()}",), len(tokens))
+            )
             tokens.append({"TEXT": {"REGEX": regex}})
-            anchors.append((len(head) + len(tail) + 5, (f"#{head.lower()}*{tail.lower()}",)))
+            widths.append(0)  # the tag itself is the anchor's own span
             continue
         # "a|b" is a choice; a lone "|" (as in "Ad | ...") is the literal bar.
         choices = word.split("|") if all(word.split("|")) else [word]
@@ -309,25 +341,57 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
             toks = [split(c) for c in choices]
             if any(len(t) != 1 for t in toks):
                 raise PatternError(f"alternatives must be single tokens: {word!r}")
-            tokens.append({"LOWER": {"IN": [t[0] for t in toks]}})
             alts = [t[0] for t in toks]
             score = min(len(a) for a in alts) - 2 - (10 if any(a in _COMMON for a in alts) else 0)
-            anchors.append((score, tuple(alts)))
+            anchors.append((score, tuple(alts), len(tokens)))
+            tokens.append({"LOWER": {"IN": alts}})
+            widths.append(max(len(a) for a in alts) + 2)
         else:
             parts = split(word)
-            tokens.extend({"LOWER": t} for t in parts)
-            anchors.extend(
-                (len(t) - (10 if t in _COMMON else 0), (t,))
-                for t in parts
-                if _ANCHOR_WORD.fullmatch(t)
-            )
+            for t in parts:
+                if _ANCHOR_WORD.fullmatch(t):
+                    anchors.append((len(t) - (10 if t in _COMMON else 0), (t,), len(tokens)))
+                tokens.append({"LOWER": t})
+                widths.append(len(t) + 2)
     if not literal or not anchors:
         raise PatternError("a pattern needs at least one literal word")
-    anchor = max(anchors, key=lambda a: a[0])[1]
-    return CompiledTerm(key, tuple(tokens), anchor, at_start)
+    _score, anchor, at = max(anchors, key=lambda a: a[0])
+    reach = (sum(widths[:at]) + 2, sum(widths[at + 1 :]) + 2)
+    return CompiledTerm(key, tuple(tokens), anchor, at_start, reach)
 
 
 _ANCHOR_WORD = re.compile(r"#?\w+")
+_TAG_WORD = re.compile(r"#\w+")
+
+
+class Words:
+    """A caption lower-cased and cut into words once, shared by the anchor scan and
+    language identification (each would otherwise scan the caption again)."""
+
+    __slots__ = ("_unique", "list", "lower")
+
+    def __init__(self, lower: str, words: list[str]) -> None:
+        self.lower = lower
+        self.list = words
+        self._unique: set[str] | None = None
+
+    @classmethod
+    def of(cls, text: str) -> Words:
+        """The words of ``text`` (hashtags keep their '#')."""
+        lower = text.lower()
+        return cls(lower, _ANCHOR_WORD.findall(lower))
+
+    @property
+    def tags(self) -> list[str]:
+        """The distinct hashtags (lower-case, with '#')."""
+        return list({w for w in _TAG_WORD.findall(self.lower)})
+
+    @property
+    def unique(self) -> set[str]:
+        """The distinct words."""
+        if self._unique is None:
+            self._unique = set(self.list)
+        return self._unique
 
 
 class Anchors:
@@ -364,21 +428,18 @@ class Anchors:
                     return f"{h}*{t}"
         return None
 
-    def find(self, text: str) -> list[tuple[int, int, str]]:
+    def find(self, text: str, words: Words | None = None) -> list[tuple[int, int, str]]:
         """(start, end, anchor key) of every anchor word in ``text``."""
-        lower = text.lower()
+        words = words or Words.of(text)
+        lower = words.lower
         if len(lower) != len(text):  # a few characters change length when lower-cased
             hits = ((m.span(), self.key(m.group().lower())) for m in _ANCHOR_WORD.finditer(text))
             return [(s, e, k) for (s, e), k in hits if k]
-        words = set(_ANCHOR_WORD.findall(lower))
-        found = {w: w for w in words & self.words}
-        if self.shapes:
-            for w in words:
-                if (
-                    w.startswith("#")
-                    and (w.endswith(self._tails) or w.startswith(self._heads))
-                    and w not in found
-                ):
+        unique = words.unique
+        found = {w: w for w in unique & self.words}
+        if self.shapes and "#" in lower:
+            for w in words.tags:
+                if (w.endswith(self._tails) or w.startswith(self._heads)) and w not in found:
                     k = self.key(w)
                     if k:
                         found[w] = k
@@ -409,9 +470,13 @@ class Match:
     end: int
 
 
-# How far a window reaches around an anchor: the longest terms span about eight
-# tokens ("thank you to {brand} for the free"), well within 60 characters.
+# How far a window reaches around an anchor when its terms say nothing narrower.
 _REACH = 60
+
+
+def _anchor_key(anchor: str) -> str:
+    """The key Anchors.find reports for an anchor word or tag shape."""
+    return anchor  # words are their own key; shapes are "#head*tail" in both places
 
 
 class TermMatcher:
@@ -429,7 +494,14 @@ class TermMatcher:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matchers: dict[str, Matcher] = {}
         self._start_only: set[str] = set()
+        # Per anchor key, the widest reach of the terms anchored there: a window
+        # around "#ad" is the tag itself, one around "thanks" spans the gift phrase.
+        self.reach: dict[str, tuple[int, int]] = {}
         for term in terms:
+            for anchor in term.anchor:
+                k = _anchor_key(anchor)
+                before, after = self.reach.get(k, (0, 0))
+                self.reach[k] = (max(before, term.reach[0]), max(after, term.reach[1]))
             words = term.literal_words
             if words is not None:
                 self.phrases.add(term.key, [Doc(self.nlp.vocab, words=list(words))])
@@ -448,17 +520,20 @@ class TermMatcher:
                 self._start_only.add(term.key)
         self.anchors = Anchors(terms)
 
-    def windows(self, text: str) -> list[tuple[int, int, frozenset[str]]]:
+    def windows(
+        self, text: str, words: Words | None = None
+    ) -> list[tuple[int, int, frozenset[str]]]:
         """Spans of ``text`` worth tokenising (the line around each anchor, cut to ±60 chars),
         each with the anchor keys found in it."""
         spans: list[tuple[int, int, frozenset[str]]] = []
-        for a_start, a_end, key in self.anchors.find(text):
+        for a_start, a_end, key in self.anchors.find(text, words):
             line_start = text.rfind("\n", 0, a_start) + 1
             line_end = text.find("\n", a_end)
             if line_end == -1:
                 line_end = len(text)
-            start = max(line_start, a_start - _REACH)
-            end = min(line_end, a_end + _REACH)
+            before, after = self.reach.get(key, (_REACH, _REACH))
+            start = max(line_start, a_start - before)
+            end = min(line_end, a_end + after)
             if start > line_start:
                 space = text.find(" ", start, a_start)
                 start = space + 1 if space != -1 else a_start
@@ -472,11 +547,11 @@ class TermMatcher:
                 spans.append((start, end, frozenset((key,))))
         return spans
 
-    def find(self, text: str) -> list[Match]:
+    def find(self, text: str, words: Words | None = None) -> list[Match]:
         """All term matches in ``text`` (offsets into ``text``), longest first at each place."""
         found: list[Match] = []
         vocab_strings = self.nlp.vocab.strings
-        for w_start, w_end, keys in self.windows(text):
+        for w_start, w_end, keys in self.windows(text, words):
             doc = self.nlp.make_doc(text[w_start:w_end])
             matches = list(self.phrases(doc))
             for key in keys:
@@ -512,11 +587,35 @@ def _at_line_start(text: str, start: int) -> bool:
 # alone would break the throughput budget; captions long enough to matter carry
 # plenty of function words.
 
-_LANG_WORD = re.compile(r"(?<![#@\w])[^\W\d_]+(?:['’][^\W\d_]+)?")
 _DETECT_LANGS = ("en", "de", "fr", "es", "it", "nl", "pt")
 # Words that are in spaCy's stop lists but too brand- or slang-like in captions
 # to count as evidence of a language.
-_NOISE = frozenset({"me", "no", "a", "i", "o", "e", "y", "u", "de", "la", "on", "in", "so", "is"})
+# Words in spaCy's stop lists that are too short, shared or link-like ("com" is
+# Portuguese for "with" and every link's ending) to count as evidence.
+_NOISE = frozenset(
+    {
+        "me",
+        "no",
+        "a",
+        "i",
+        "o",
+        "e",
+        "y",
+        "u",
+        "de",
+        "la",
+        "on",
+        "in",
+        "so",
+        "is",
+        "com",
+        "www",
+        "http",
+        "https",
+        "s",
+        "t",
+    }
+)
 _DISTINCTIVE = {
     "en": "the and this my with you it's i'm our your just",
     "de": "ich und nicht ist mit für eine auch das die der",
@@ -564,19 +663,22 @@ def _stopword_weights() -> dict[str, dict[str, float]]:
     return weights
 
 
-def detect_language(text: str) -> tuple[str | None, float]:
+def detect_language(text: str, words: Words | None = None) -> tuple[str | None, float]:
     """Guess the language of ``text``: (ISO 639-1 code or None when unsure, confidence 0-1).
 
-    Hashtags, mentions and links are ignored: a pile of English tags on a German
-    caption says nothing about the audience.
+    Hashtags and numbers are ignored (a pile of English tags on a German caption
+    says nothing about the audience); the first 150 words are plenty to decide.
     """
     weights = _stopword_weights()
     scores: dict[str, float] = {}
-    for m in _LANG_WORD.finditer(text):
-        word = m.group().lower().replace("’", "'")
+    counted = 0
+    for word in (words or Words.of(text)).list:
+        if word[0] == "#" or word[0].isdigit():
+            continue
+        counted += 1
+        if counted > 150:
+            break
         entry = weights.get(word)
-        if entry is None and "'" in word:
-            entry = weights.get(word.split("'")[0] + "'")
         if entry:
             for lang, w in entry.items():
                 scores[lang] = scores.get(lang, 0.0) + w
