@@ -107,6 +107,12 @@ def main() -> None:
     help="Colour text output (default: when writing to a terminal).",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Show sponsorship signals in text output.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for --input (default: one per available core).",
+)
 def check(
     text: str | None,
     inputs: tuple[str, ...],
@@ -127,6 +133,7 @@ def check(
     rules_dir: str | None,
     color: bool | None,
     verbose: bool,
+    jobs: int | None,
 ) -> None:
     """Check a caption (--text) or files of posts (--input) and report each verdict.
 
@@ -134,6 +141,10 @@ def check(
     """
     if (text is None) == (not inputs):
         raise UsageError("give either --text CAPTION or --input FILE")
+    if jobs is None:
+        from compliance.batch import default_jobs
+
+        jobs = default_jobs()
     packs = _load(rules_dir)
     if jurisdiction:
         try:
@@ -170,18 +181,15 @@ def check(
         )
         writer.write(check_post(post, packs), "<text>")
     else:
-        for where, item in _records(inputs, platform, jurisdiction):
-            if isinstance(item, str):
+        from compliance.batch import check_records
+
+        records = _records(inputs, platform, jurisdiction)
+        for _where, outcome in check_records(records, packs, writer.renderer, jobs):
+            if isinstance(outcome, str):
                 writer.error()
-                click.echo(f"compliance: {terminal_safe(item)}", err=True)
-                continue
-            try:
-                verdict = check_post(item, packs)
-            except KeyError as exc:
-                writer.error()
-                click.echo(f"compliance: {terminal_safe(where)}: {exc.args[0]}", err=True)
-                continue
-            writer.write(verdict, where)
+                click.echo(f"compliance: {terminal_safe(outcome)}", err=True)
+            else:
+                writer.write_rendered(outcome)
     writer.close()
     if out is not sys.stdout:
         out.close()

@@ -9,6 +9,7 @@ terminals, formula prefixes for spreadsheets (JSON needs nothing beyond json.dum
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import unicodedata
@@ -84,13 +85,11 @@ class Totals:
     verdicts: Counter[str] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
 
-    def add(self, verdict: Verdict) -> None:
+    def add_rendered(self, rendered: Rendered) -> None:
         """Count one verdict."""
         self.posts += 1
-        self.verdicts[verdict.verdict.value] += 1
-        for f in verdict.findings:
-            if f.level is Level.VIOLATION:
-                self.codes[f.code] += 1
+        self.verdicts[rendered.verdict] += 1
+        self.codes.update(rendered.codes)
 
     @property
     def exit_code(self) -> int:
@@ -181,41 +180,72 @@ def verdict_dict(v: Verdict, where: str | None = None) -> dict[str, Any]:
 # --- Writers --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """One verdict already rendered, plus what the totals need: the unit that
+    crosses from worker processes to the writer."""
+
+    chunk: str
+    verdict: str
+    codes: tuple[str, ...]
+
+
+class Renderer:
+    """Turns a verdict into its text in one format; pure, so it can run in workers."""
+
+    def __init__(self, fmt: str, *, color: bool = False, verbose: bool = False) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        self.fmt = fmt
+        self.color = color
+        self.verbose = verbose
+
+    def render(self, verdict: Verdict, where: str | None = None) -> Rendered:
+        """The verdict's text (a JSON object for 'json', whole lines otherwise)."""
+        if self.fmt in ("json", "jsonl"):
+            chunk = json.dumps(verdict_dict(verdict, where), ensure_ascii=False)
+            if self.fmt == "jsonl":
+                chunk += "\n"
+        elif self.fmt == "csv":
+            buf = io.StringIO()
+            writer = csv.writer(buf, lineterminator="\n")
+            for row in csv_rows(verdict, where):
+                writer.writerow([csv_safe(c) for c in row])
+            chunk = buf.getvalue()
+        else:
+            chunk = render_text(verdict, where, color=self.color, verbose=self.verbose)
+        codes = tuple(f.code for f in verdict.findings if f.level is Level.VIOLATION)
+        return Rendered(chunk, verdict.verdict.value, codes)
+
+
 class Writer:
-    """Writes verdicts (and input errors) in one format to a stream."""
+    """Writes rendered verdicts (and counts input errors) in one format to a stream."""
 
     def __init__(
         self, fmt: str, out: TextIO, *, color: bool = False, verbose: bool = False
     ) -> None:
-        if fmt not in FORMATS:
-            raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        self.renderer = Renderer(fmt, color=color, verbose=verbose)
         self.fmt = fmt
         self.out = out
-        self.color = color
-        self.verbose = verbose
         self.totals = Totals()
         self._first_json = True
-        self._csv: Any = None
         if fmt == "json":
             out.write("[")
         elif fmt == "csv":
-            self._csv = csv.writer(out, lineterminator="\n")
-            self._csv.writerow(CSV_COLUMNS)
+            csv.writer(out, lineterminator="\n").writerow(CSV_COLUMNS)
 
     def write(self, verdict: Verdict, where: str | None = None) -> None:
-        """Write one verdict."""
-        self.totals.add(verdict)
-        if self.fmt == "jsonl":
-            self.out.write(json.dumps(verdict_dict(verdict, where), ensure_ascii=False) + "\n")
-        elif self.fmt == "json":
-            sep = "\n" if self._first_json else ",\n"
+        """Render and write one verdict."""
+        self.write_rendered(self.renderer.render(verdict, where))
+
+    def write_rendered(self, rendered: Rendered) -> None:
+        """Write one verdict rendered elsewhere (e.g. in a worker process)."""
+        self.totals.add_rendered(rendered)
+        if self.fmt == "json":
+            self.out.write(("\n" if self._first_json else ",\n") + rendered.chunk)
             self._first_json = False
-            self.out.write(sep + json.dumps(verdict_dict(verdict, where), ensure_ascii=False))
-        elif self.fmt == "csv":
-            for row in csv_rows(verdict, where):
-                self._csv.writerow([csv_safe(c) for c in row])
         else:
-            self.out.write(render_text(verdict, where, color=self.color, verbose=self.verbose))
+            self.out.write(rendered.chunk)
 
     def error(self) -> None:
         """Count one input error (the message itself goes to stderr, from the CLI)."""

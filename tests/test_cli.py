@@ -175,3 +175,23 @@ def test_example_file_runs():
     assert len(verdicts) == 12
     assert {"violation", "compliant", "needs_review", "not_sponsored"} <= set(verdicts)
     assert r.exit_code == 1
+
+
+def test_parallel_check_keeps_order_and_output(tmp_path):
+    f = tmp_path / "posts.jsonl"
+    lines = []
+    for i in range(450):  # more than two chunks
+        cap = [
+            "#ad new serum @glowlab",
+            "Use code MAYA{} at @glowlab #sp",
+            "Sunny walk #adventure",
+        ][i % 3]
+        lines.append(json.dumps({"id": f"p{i}", "caption": cap.format(i)}))
+    lines.insert(7, "{broken")
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one = CliRunner().invoke(main, ["check", "--input", str(f), "--format", "jsonl", "--jobs", "1"])
+    two = CliRunner().invoke(main, ["check", "--input", str(f), "--format", "jsonl", "--jobs", "2"])
+    assert one.exit_code == two.exit_code == 2
+    assert one.stdout == two.stdout
+    assert [json.loads(x)["id"] for x in two.stdout.splitlines()] == [f"p{i}" for i in range(450)]
+    assert f"{f}:8: invalid JSON" in two.stderr
