@@ -28,11 +28,15 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-def _load(rules_dir: str | None) -> Any:
+def _load(rules_dir: str | None, *, every: bool = False) -> Any:
+    """The packs (every one loaded and validated when ``every``); errors exit 2."""
     from compliance.packs import PackError, load_packs
 
     try:
-        return load_packs(rules_dir)
+        packs = load_packs(rules_dir)
+        if every:
+            packs.packs  # noqa: B018 - load and validate them all now
+        return packs
     except PackError as exc:
         _fail(str(exc))
 
@@ -146,11 +150,15 @@ def check(
 
         jobs = default_jobs()
     packs = _load(rules_dir)
-    if jurisdiction:
-        try:
-            packs.for_jurisdiction(jurisdiction)
-        except KeyError as exc:
-            raise UsageError(str(exc.args[0])) from None
+    from compliance.packs import PackError
+
+    try:
+        # Load (and so validate) the pack these posts default to before any output.
+        packs.for_jurisdiction(jurisdiction)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    except PackError as exc:
+        _fail(str(exc))
 
     out = click.open_file(output, "w", encoding="utf-8")
     use_color = (
@@ -184,12 +192,16 @@ def check(
         from compliance.batch import check_records
 
         records = _records(inputs, platform, jurisdiction)
-        for _where, outcome in check_records(records, packs, writer.renderer, jobs):
-            if isinstance(outcome, str):
-                writer.error()
-                click.echo(f"compliance: {terminal_safe(outcome)}", err=True)
-            else:
-                writer.write_rendered(outcome)
+        try:
+            for _where, outcome in check_records(records, packs, writer.renderer, jobs):
+                if isinstance(outcome, str):
+                    writer.error()
+                    click.echo(f"compliance: {terminal_safe(outcome)}", err=True)
+                else:
+                    writer.write_rendered(outcome)
+        except PackError as exc:  # another jurisdiction's pack, first needed mid-run
+            out.flush()
+            _fail(str(exc))
     writer.close()
     if out is not sys.stdout:
         out.close()
@@ -237,10 +249,14 @@ def rules_list(pack_id: str | None, fmt: str, rules_dir: str | None) -> None:
     """Every rule of every pack: id, name, level and what it checks."""
     from compliance.docs import what_it_does
 
-    packs = _load(rules_dir)
-    selected = [p for p in packs if not pack_id or pack_id.upper() in (p.id, *p.jurisdictions)]
-    if pack_id and not selected:
-        raise UsageError(f"no pack or jurisdiction {pack_id!r}")
+    packs = _load(rules_dir, every=True)
+    if pack_id:
+        one = packs.by_id(pack_id)
+        if one is None:
+            raise UsageError(f"no pack or jurisdiction {pack_id!r}")
+        selected = [one]
+    else:
+        selected = list(packs)
     rows = [
         {
             "id": r.id,
@@ -278,7 +294,7 @@ def rules_show(rule_id: str, rules_dir: str | None) -> None:
     """What a rule does, why, its source, and failing and passing examples."""
     from compliance.docs import rule_doc
 
-    packs = _load(rules_dir)
+    packs = _load(rules_dir, every=True)
     try:
         rule = packs.rule(rule_id)
     except KeyError:
@@ -297,7 +313,7 @@ def rules_test(rules_dir: str | None) -> None:
     """Run every rule's examples; exit 1 when any example does not behave as written."""
     from compliance.examples import run_examples
 
-    packs = _load(rules_dir)
+    packs = _load(rules_dir, every=True)
     total = bad = 0
     for pack in packs:
         for rule in pack.rules:

@@ -10,7 +10,7 @@ silently switch it off.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -196,31 +196,61 @@ class Pack:
         return self.folds.get("other")
 
 
-@dataclass(frozen=True)
 class Packs:
-    """All loaded packs, by id and by jurisdiction."""
+    """The packs of a rules directory, by id and by jurisdiction.
 
-    packs: tuple[Pack, ...]
+    Each pack is loaded (and fully validated) the first time it is needed, so a
+    one-off check of a US post does not pay for parsing the other jurisdictions;
+    iterating loads them all.
+    """
+
+    def __init__(self, index: Sequence[tuple[Path, str, tuple[str, ...]]]) -> None:
+        self._index = tuple(index)  # (directory, pack id, jurisdictions)
+        self._loaded: dict[Path, Pack] = {}
+
+    def _get(self, directory: Path) -> Pack:
+        pack = self._loaded.get(directory)
+        if pack is None:
+            pack = self._loaded[directory] = load_pack(directory)
+        return pack
+
+    @property
+    def packs(self) -> tuple[Pack, ...]:
+        """Every pack, loaded."""
+        return tuple(self._get(d) for d, _, _ in self._index)
+
+    @property
+    def jurisdictions(self) -> tuple[str, ...]:
+        """Every jurisdiction some pack covers, sorted."""
+        return tuple(sorted(j for _, _, js in self._index for j in js))
 
     def for_jurisdiction(self, jurisdiction: str | None) -> Pack:
         """The pack for an ISO country code (default US); KeyError names the choices."""
         code = (jurisdiction or "US").upper()
-        for pack in self.packs:
-            if code in pack.jurisdictions:
-                return pack
-        available = ", ".join(sorted(j for p in self.packs for j in p.jurisdictions))
+        for directory, _, jurisdictions in self._index:
+            if code in jurisdictions:
+                return self._get(directory)
+        available = ", ".join(self.jurisdictions)
         raise KeyError(f"no rule pack for jurisdiction {code!r} (available: {available})")
+
+    def by_id(self, pack_id: str) -> Pack | None:
+        """The pack with this id (or jurisdiction), or None."""
+        wanted = pack_id.upper()
+        for directory, pid, jurisdictions in self._index:
+            if wanted == pid or wanted in jurisdictions:
+                return self._get(directory)
+        return None
 
     def rule(self, rule_id: str) -> Rule:
         """A rule by its full id such as 'FTC.C201' (case-insensitive)."""
-        wanted = rule_id.upper()
-        for pack in self.packs:
-            for rule in pack.rules:
-                if rule.id.upper() == wanted:
-                    return rule
+        pack_id, _, _code = rule_id.upper().partition(".")
+        pack = self.by_id(pack_id)
+        for rule in pack.rules if pack else ():
+            if rule.id.upper() == rule_id.upper():
+                return rule
         raise KeyError(f"no rule {rule_id!r}")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Pack]:
         return iter(self.packs)
 
 
@@ -586,16 +616,30 @@ def load_packs(directory: Path | str | None = None) -> Packs:
 def _load_packs_cached(root: Path) -> Packs:
     if not root.is_dir():
         raise PackError(str(root), "rules directory not found")
-    packs = [load_pack(d) for d in sorted(root.iterdir()) if (d / "pack.yaml").is_file()]
-    if not packs:
-        raise PackError(str(root), "no packs found (a pack is a directory with pack.yaml)")
+    index: list[tuple[Path, str, tuple[str, ...]]] = []
     seen: dict[str, Path] = {}
-    for pack in packs:
-        for j in (pack.id, *pack.jurisdictions):
-            key = f"{'id' if j == pack.id else 'jurisdiction'}:{j}"
+    for directory in sorted(root.iterdir()):
+        if not (directory / "pack.yaml").is_file():
+            continue
+        pack_id, jurisdictions = _pack_header(directory / "pack.yaml")
+        for j in (pack_id, *jurisdictions):
+            key = f"{'id' if j == pack_id else 'jurisdiction'}:{j}"
             if key in seen:
                 raise PackError(
-                    str(pack.path / "pack.yaml"), f"{j} is already claimed by {seen[key]}"
+                    str(directory / "pack.yaml"), f"{j} is already claimed by {seen[key]}"
                 )
-            seen[key] = pack.path
-    return Packs(tuple(packs))
+            seen[key] = directory
+        index.append((directory, pack_id, jurisdictions))
+    if not index:
+        raise PackError(str(root), "no packs found (a pack is a directory with pack.yaml)")
+    return Packs(index)
+
+
+def _pack_header(path: Path) -> tuple[str, tuple[str, ...]]:
+    """A pack's id and jurisdictions, read without loading the rest of the pack."""
+    doc = load_yaml(path)
+    data = doc.data
+    if not isinstance(data, dict) or "id" not in data or "jurisdictions" not in data:
+        raise doc.error("a pack.yaml needs at least 'id' and 'jurisdictions'")
+    pack_id = _str(doc, data["id"], "id")
+    return pack_id, tuple(j.upper() for j in _str_list(doc, data["jurisdictions"], "jurisdictions"))
