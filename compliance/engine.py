@@ -145,6 +145,11 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     language = post.language
     if language is None and disclosing:
         language = _language(text, words)
+    if language is not None:
+        # A clear term marked weak is a disclosure only in its own language: "#pub"
+        # on an English post about a pub is the pub.
+        hits = [h for h in hits if not _foreign_weak(pack.terms_by_key[h.key], language)]
+        disclosing = [h for h in disclosing if h in hits]
     disclosing = _drop_contained(disclosing, pack, language)
     fold = pack.fold_for(post.platform)
     disclosures = tuple(_disclosure(norm, anat, pack, h, fold) for h in disclosing)
@@ -281,6 +286,11 @@ def _questioned(text: str, start: int, end: int) -> bool:
     return bool(m and m.group() == "?" and m.start() - end <= 40)
 
 
+def _foreign_weak(term: Term, language: str) -> bool:
+    """True for a weak clear term in another language than the post's."""
+    return term.clarity == "clear" and term.strength == "weak" and term.lang not in (language, "und")
+
+
 def _drop_contained(hits: list[Match], pack: Pack, language: str | None) -> list[Match]:
     """Keep the longest hit where hits overlap; at equal length prefer clear over
     ambiguous, then a term in the post's language ("#publi" is Spanish and Portuguese)."""
@@ -350,6 +360,8 @@ def _signal(term: Term, m: Match, text: str) -> Signal:
     if term.clarity == "negation":
         return Signal("negation", (m.start, m.end), matched, "negative")
     if term.clarity == "clear":
+        # A disclosure is the creator's own word that the post is sponsored. (A
+        # weak clear term only matters in another language: see _foreign_weak.)
         return Signal("disclosure", (m.start, m.end), matched, "strong")
     if term.clarity == "ambiguous":
         return Signal("ambiguous_disclosure", (m.start, m.end), matched, term.strength)

@@ -534,12 +534,14 @@ class TermMatcher:
             before, after = self.reach.get(key, (_REACH, _REACH))
             start = max(line_start, a_start - before)
             end = min(line_end, a_end + after)
+            # Widen to whole words: a window must not start or end inside a token
+            # ("@koalacampers. Advertising" needs the '.' glued to the handle).
             if start > line_start:
-                space = text.find(" ", start, a_start)
-                start = space + 1 if space != -1 else a_start
+                space = text.rfind(" ", line_start, start)
+                start = space + 1 if space != -1 else line_start
             if end < line_end:
-                space = text.rfind(" ", a_end, end)
-                end = space if space != -1 else a_end
+                space = text.find(" ", end, line_end)
+                end = space if space != -1 else line_end
             if spans and start <= spans[-1][1]:
                 prev = spans[-1]
                 spans[-1] = (prev[0], max(end, prev[1]), prev[2] | {key})

@@ -64,8 +64,9 @@ def evaluate(rule: Rule, a: Analysis) -> list[Finding]:
     elif condition == "transcript":
         # Only when the caption does disclose: with nothing anywhere, the post's
         # problem is the missing disclosure, reported once by the 'missing' rule.
+        # A platform label the pack accepts is shown on the video itself.
         described = bool(a.disclosures) or a.label
-        if a.post.is_video and described and a.transcript_disclosures == ():
+        if a.post.is_video and described and not a.label_counts and a.transcript_disclosures == ():
             return [make_finding(rule, a, None)]
     elif condition == "unverified_video" and a.post.is_video and a.transcript_disclosures is None:
         return [make_finding(rule, a, None)]
