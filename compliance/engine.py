@@ -29,6 +29,7 @@ from compliance.model import (
 from compliance.nlp import (
     Anatomy,
     Match,
+    PatternError,
     TermMatcher,
     Words,
     anatomy,
@@ -37,7 +38,7 @@ from compliance.nlp import (
     might_link,
 )
 from compliance.normalize import EMOJI_GLUED, Normalized, normalize
-from compliance.packs import Pack, Packs, Term, load_packs
+from compliance.packs import Pack, PackError, Packs, Term, load_packs
 from compliance.signals import assess, might_offer_code
 
 # Prefixes that make "#<x>partner" / "#<x>ambassador" a word, not a brand tag
@@ -72,7 +73,14 @@ class _PackMatchers:
         matcher = self._cache.get(key)
         if matcher is None:
             lang = pack.default_language
-            compiled = [compile_term(t.key, t.pattern, lang) for t in pack.terms]
+            compiled = []
+            for t in pack.terms:
+                try:
+                    compiled.append(compile_term(t.key, t.pattern, lang))
+                except PatternError as exc:
+                    # Only the pack's tokenizer can tell, e.g., that an alternative
+                    # splits into two tokens; say where the term is written.
+                    raise PackError(t.where, f"term {t.pattern!r}: {exc}") from exc
             matcher = TermMatcher(compiled, lang)
             self._cache[key] = matcher
         return matcher

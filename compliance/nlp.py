@@ -349,8 +349,12 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
         else:
             parts = split(word)
             for t in parts:
-                if _ANCHOR_WORD.fullmatch(t):
-                    anchors.append((len(t) - (10 if t in _COMMON else 0), (t,), len(tokens)))
+                # The anchor scan sees words (letters, digits, '_', a leading '#'); a
+                # token such as "pr-paket" is found by its longest word piece.
+                pieces = [p for p in _ANCHOR_WORD.findall(t) if p != "#"]
+                if pieces:
+                    a = max(pieces, key=len)
+                    anchors.append((len(a) - (10 if a in _COMMON else 0), (a,), len(tokens)))
                 tokens.append({"LOWER": t})
                 widths.append(len(t) + 2)
     if not literal or not anchors:

@@ -195,8 +195,10 @@ def normalize(caption: str) -> Normalized:
     as they are, without an offset map; the slow path touches only the
     characters it rewrites.
     """
-    if caption.isascii() or not _suspicious(caption):
+    if caption.isascii():
         return _fold_inner_symbols(Normalized(caption, caption, None))
+    if not _suspicious(caption):
+        return _fold_inner_symbols(Normalized(caption, _plain_quotes(caption), None))
 
     pieces: list[str] = []
     index: list[int] = []
@@ -231,7 +233,7 @@ def normalize(caption: str) -> Normalized:
     index.extend(range(pos, len(caption)))
     if invisible_before and pos < len(caption):
         marks.setdefault(out_len, INVISIBLE)
-    text = "".join(pieces)
+    text = _plain_quotes("".join(pieces))
 
     # Look-alike letters count only inside words that also use Latin letters, or
     # inside tags: a Russian or Greek caption must stay Russian or Greek.
@@ -257,6 +259,11 @@ def normalize(caption: str) -> Normalized:
 
 
 _HOMOGLYPH_CHARS = re.compile("[" + "".join(_HOMOGLYPHS) + "]")
+
+
+def _plain_quotes(text: str) -> str:
+    """Typographic apostrophes as plain ones ("l’envoi" matches "l'envoi"); same length."""
+    return text.replace("’", "'").replace("‘", "'") if "’" in text or "‘" in text else text
 
 
 def _ranges(marks: dict[int, str]) -> tuple[tuple[int, int, str], ...]:
