@@ -165,7 +165,7 @@ class Anatomy:
 
 def might_link(text: str) -> bool:
     """Cheap pre-test: could ``text`` hold a link?"""
-    return "." in text and _URL_HINT.search(text) is not None
+    return "." in text and ("://" in text or _URL_HINT.search(text) is not None)
 
 
 def anatomy(text: str) -> Anatomy:
@@ -672,22 +672,16 @@ def _stopword_weights() -> dict[str, dict[str, float]]:
 def detect_language(text: str, words: Words | None = None) -> tuple[str | None, float]:
     """Guess the language of ``text``: (ISO 639-1 code or None when unsure, confidence 0-1).
 
-    Hashtags and numbers are ignored (a pile of English tags on a German caption
-    says nothing about the audience); the first 150 words are plenty to decide.
+    Hashtags are ignored: a pile of English tags on a German caption says nothing
+    about the audience.
     """
     weights = _stopword_weights()
     scores: dict[str, float] = {}
-    counted = 0
-    for word in (words or Words.of(text)).list:
-        if word[0] == "#" or word[0].isdigit():
-            continue
-        counted += 1
-        if counted > 150:
-            break
-        entry = weights.get(word)
-        if entry:
-            for lang, w in entry.items():
-                scores[lang] = scores.get(lang, 0.0) + w
+    # Distinct words are evidence enough, and a set intersection finds the stop
+    # words among them at C speed; hashtags never match (no stop word has a '#').
+    for word in (words or Words.of(text)).unique & weights.keys():
+        for lang, w in weights[word].items():
+            scores[lang] = scores.get(lang, 0.0) + w
     if not scores:
         return None, 0.0
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
