@@ -46,7 +46,6 @@ def _check_one(where: str, item: Post | str, packs: Packs, renderer: Renderer) -
         return where, f"{where}: {exc.args[0]}"
 
 
-
 def _init(packs: Packs, renderer: Renderer) -> None:
     global _state
     _state = (packs, renderer)

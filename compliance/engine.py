@@ -296,7 +296,9 @@ def _questioned(text: str, start: int, end: int) -> bool:
 
 def _foreign_weak(term: Term, language: str) -> bool:
     """True for a weak clear term in another language than the post's."""
-    return term.clarity == "clear" and term.strength == "weak" and term.lang not in (language, "und")
+    return (
+        term.clarity == "clear" and term.strength == "weak" and term.lang not in (language, "und")
+    )
 
 
 def _drop_contained(hits: list[Match], pack: Pack, language: str | None) -> list[Match]:

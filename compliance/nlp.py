@@ -21,6 +21,7 @@ from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 import spacy
+from spacy import attrs
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokenizer import Tokenizer
@@ -176,6 +177,12 @@ def anatomy(text: str) -> Anatomy:
 # --- spaCy pipelines ------------------------------------------------------------
 
 
+_LEX_ATTRS = (
+    attrs.LOWER, attrs.LIKE_NUM, attrs.IS_ALPHA, attrs.IS_DIGIT, attrs.IS_LOWER,
+    attrs.IS_UPPER, attrs.IS_TITLE, attrs.IS_PUNCT, attrs.IS_SPACE,
+)  # fmt: skip
+
+
 @cache
 def pipeline(lang: str) -> Language:
     """A blank spaCy pipeline for ``lang`` whose tokenizer keeps tags and links whole.
@@ -185,6 +192,11 @@ def pipeline(lang: str) -> Language:
     """
     code = lang if lang in SPACY_LANGUAGES else "xx"
     nlp = spacy.blank(code)
+    # Creating a lexeme for every new word computes ~25 lexical attributes; the
+    # term patterns use a handful, and captions bring new words (handles, codes,
+    # numbers) without end, so keep only those.
+    getters = nlp.vocab.lex_attr_getters
+    nlp.vocab.lex_attr_getters = {k: getters[k] for k in _LEX_ATTRS if k in getters}
     defaults = nlp.Defaults
     # '#' and '@' must not be split off: "#ad" is one token, "#adventure" another.
     prefixes = [p for p in defaults.prefixes or () if p not in ("#", "@")]

@@ -15,8 +15,9 @@ with nothing else is left for a person to review.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from compliance.model import Campaign, Post, Signal, Sponsorship
 from compliance.nlp import Anatomy
@@ -146,38 +147,75 @@ def affiliate_links(text: str, anatomy: Anatomy) -> list[Signal]:
     return out
 
 
+@dataclass(frozen=True)
+class _CampaignPatterns:
+    """A campaign's identifiers prepared once for matching many captions."""
+
+    handles: frozenset[str]
+    hashtags: frozenset[str]
+    squashed: tuple[str, ...]
+    # (signal kind, regex) for brand names, promo codes and domains, in one pass each.
+    texts: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1024)
+def _campaign_patterns(campaign: Campaign) -> _CampaignPatterns:
+    handles = frozenset(h.lower().lstrip("@") for h in campaign.handles)
+    hosts = [
+        d.lower().removeprefix("https://").removeprefix("http://").removeprefix("www.").strip("/")
+        for d in campaign.domains
+    ]
+    texts: list[tuple[str, re.Pattern[str]]] = []
+    if campaign.brand_names:
+        texts.append(
+            (
+                "campaign_brand",
+                re.compile(rf"(?i)(?<![\w#@])(?:{_alternation(campaign.brand_names)})(?!\w)"),
+            )
+        )
+    if campaign.promo_codes:
+        texts.append(
+            (
+                "promo_code",
+                re.compile(rf"(?i)(?<!\w)(?:{_alternation(campaign.promo_codes)})(?!\w)"),
+            )
+        )
+    if hosts:
+        texts.append(
+            ("campaign_domain", re.compile(rf"(?i)(?<![\w-])(?:{_alternation(hosts)})(?![\w-])"))
+        )
+    return _CampaignPatterns(
+        handles=handles,
+        hashtags=frozenset(h.lower().lstrip("#") for h in campaign.hashtags),
+        squashed=tuple(
+            s
+            for s in {re.sub(r"[^\w]", "", b).lower() for b in campaign.brand_names} | handles
+            if s
+        ),
+        texts=tuple(texts),
+    )
+
+
 def campaign_matches(text: str, anatomy: Anatomy, campaign: Campaign) -> list[Signal]:
     """Places where the caption names the campaign: brand, handle, hashtag, code or domain."""
+    p = _campaign_patterns(campaign)
     out: list[Signal] = []
-    lowered_handles = {h.lower().lstrip("@") for h in campaign.handles}
     for tag in anatomy.mentions:
-        if tag.text[1:].lower() in lowered_handles:
+        if tag.text[1:].lower() in p.handles:
             out.append(Signal("campaign_handle", (tag.start, tag.end), tag.text))
-    wanted_tags = {h.lower().lstrip("#") for h in campaign.hashtags}
-    squashed = {re.sub(r"[^\w]", "", b).lower() for b in campaign.brand_names}
-    squashed |= lowered_handles
-    for tag in anatomy.hashtags:
-        body = tag.text[1:].lower()
-        if body in wanted_tags:
-            out.append(Signal("campaign_hashtag", (tag.start, tag.end), tag.text))
-        elif any(s and s in body for s in squashed):
-            out.append(Signal("campaign_brand", (tag.start, tag.end), tag.text))
-    for name in campaign.brand_names:
-        for m in re.finditer(rf"(?i)(?<![\w#@]){re.escape(name)}(?![\w])", text):
-            out.append(Signal("campaign_brand", m.span(), m.group()))
-    for code in campaign.promo_codes:
-        for m in re.finditer(rf"(?i)(?<![\w]){re.escape(code)}(?![\w])", text):
-            out.append(Signal("promo_code", m.span(), m.group()))
-    for domain in campaign.domains:
-        host = (
-            domain.lower()
-            .removeprefix("https://")
-            .removeprefix("http://")
-            .removeprefix("www.")
-            .strip("/")
-        )
-        for m in re.finditer(rf"(?i)(?<![\w-]){re.escape(host)}(?![\w-])", text):
-            out.append(Signal("campaign_domain", m.span(), m.group()))
+    if "#" in text and (p.hashtags or p.squashed):
+        for tag in anatomy.hashtags:
+            body = tag.text[1:].lower()
+            if body in p.hashtags:
+                out.append(Signal("campaign_hashtag", (tag.start, tag.end), tag.text))
+            elif any(s in body for s in p.squashed):
+                out.append(Signal("campaign_brand", (tag.start, tag.end), tag.text))
+    for kind, pattern in p.texts:
+        out.extend(Signal(kind, m.span(), m.group()) for m in pattern.finditer(text))
     out.sort(key=lambda s: s.span or (0, 0))
     return out
 
