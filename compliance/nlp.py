@@ -486,6 +486,9 @@ class Match:
     end: int
 
 
+# Windows whose matches are remembered; cleared when full (cheap, and a rebuild
+# refills the common ones within a few hundred posts).
+_WINDOW_CACHE = 20_000
 # How far a window reaches around an anchor when its terms say nothing narrower.
 _REACH = 60
 
@@ -535,6 +538,33 @@ class TermMatcher:
             if term.at_start:
                 self._start_only.add(term.key)
         self.anchors = Anchors(terms)
+        self._cache: dict[tuple[str, frozenset[str]], tuple[tuple[str, int, int], ...]] = {}
+
+    def _match_window(self, window: str, keys: frozenset[str]) -> tuple[tuple[str, int, int], ...]:
+        """spaCy's matches in one window, as (term key, start, end) offsets into it.
+
+        Memoised: the same short windows ("#ad", "#sponsored", "Thank you @x")
+        recur across thousands of posts. The cache is bounded, so memory stays flat.
+        """
+        cache_key = (window, keys)
+        hit = self._cache.get(cache_key)
+        if hit is not None:
+            return hit
+        doc = self.nlp.make_doc(window)
+        matches = list(self.phrases(doc))
+        for key in keys:
+            matcher = self.matchers.get(key)
+            if matcher is not None:
+                matches.extend(matcher(doc))
+        strings = self.nlp.vocab.strings
+        result = tuple(
+            (strings[match_id], doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text))
+            for match_id, s, e in matches
+        )
+        if len(self._cache) >= _WINDOW_CACHE:
+            self._cache.clear()
+        self._cache[cache_key] = result
+        return result
 
     def windows(
         self, text: str, words: Words | None = None
@@ -568,21 +598,12 @@ class TermMatcher:
     def find(self, text: str, words: Words | None = None) -> list[Match]:
         """All term matches in ``text`` (offsets into ``text``), longest first at each place."""
         found: list[Match] = []
-        vocab_strings = self.nlp.vocab.strings
         for w_start, w_end, keys in self.windows(text, words):
-            doc = self.nlp.make_doc(text[w_start:w_end])
-            matches = list(self.phrases(doc))
-            for key in keys:
-                matcher = self.matchers.get(key)
-                if matcher is not None:
-                    matches.extend(matcher(doc))
-            for match_id, s, e in matches:
-                term_key = vocab_strings[match_id]
-                start = doc[s].idx + w_start
+            for term_key, s, e in self._match_window(text[w_start:w_end], keys):
+                start = s + w_start
                 if term_key in self._start_only and not _at_line_start(text, start):
                     continue
-                end = doc[e - 1].idx + len(doc[e - 1].text) + w_start
-                found.append(Match(term_key, start, end))
+                found.append(Match(term_key, start, e + w_start))
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
         return found
 
