@@ -33,6 +33,7 @@ from compliance.nlp import (
     TermMatcher,
     Words,
     anatomy,
+    at_line_start,
     compile_term,
     detect_language,
     might_link,
@@ -287,6 +288,8 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 
 def _questioned(text: str, start: int, end: int) -> bool:
     """True when the hit is asked about ("Is this sponsored?", '"#ad??"'), not stated."""
+    if at_line_start(text, start) and not text.startswith("?", end):
+        return False  # a label ("Sponsored: ... no notes?") is a statement
     if text.startswith("#", start):
         # A tag is a statement unless a question mark is glued to it.
         return text.startswith("?", end)

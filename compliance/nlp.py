@@ -126,7 +126,8 @@ class Anatomy:
             m = _TAG_BODY.match(text, i + 1)
             if m is not None:
                 before = text[i - 1] if i else " "
-                if not (before.isalnum() or before in "_&#/" or (urls and self.in_url(i))):
+                glued = (before.isalnum() or before == "_") and not chained_tag(text, i)
+                if not (glued or before in "&#/" or (urls and self.in_url(i))):
                     hashtags.append(Tag(text[i : m.end()], i, m.end(), len(hashtags)))
             i = text.find("#", i + 1)
         # Each hashtag's run: consecutive tags with only spaces, punctuation or
@@ -162,6 +163,15 @@ class Anatomy:
         self.hashtags  # noqa: B018 - make sure runs are computed
         first, last = self._runs[tag.index]
         return last - first + 1
+
+
+def chained_tag(text: str, i: int) -> bool:
+    """True when the '#' at ``i`` follows another tag with no space ("#granola#sponsored"):
+    platforms link each tag of such a chain, unlike a '#' inside a word ("love#ad")."""
+    j = i
+    while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "_"):
+        j -= 1
+    return j < i and j > 0 and text[j - 1] == "#"
 
 
 def might_link(text: str) -> bool:
@@ -468,7 +478,11 @@ class Anchors:
             i = lower.find(word)
             while i != -1:
                 end = i + len(word)
-                before_ok = i == 0 or not (lower[i - 1].isalnum() or lower[i - 1] in "_#")
+                before_ok = (
+                    i == 0
+                    or not (lower[i - 1].isalnum() or lower[i - 1] in "_#")
+                    or (word[0] == "#" and chained_tag(lower, i))
+                )
                 after_ok = end == len(lower) or not (lower[end].isalnum() or lower[end] == "_")
                 if before_ok and after_ok:
                     hits.append((i, end, key))
@@ -578,6 +592,14 @@ class TermMatcher:
             if line_end == -1:
                 line_end = len(text)
             before, after = self.reach.get(key, (_REACH, _REACH))
+            if text[a_start] == "#" and a_start and text[a_start - 1].isalnum():
+                # A tag in a chain ("#granola#sponsored#vegan"): the tokenizer would
+                # see one token, so the tag is its own window.
+                tag_end = a_end
+                while tag_end < len(text) and (text[tag_end].isalnum() or text[tag_end] == "_"):
+                    tag_end += 1
+                spans.append((a_start, tag_end, frozenset((key,))))
+                continue
             start = max(line_start, a_start - before)
             end = min(line_end, a_end + after)
             # Widen to whole words: a window must not start or end inside a token
@@ -601,9 +623,10 @@ class TermMatcher:
         for w_start, w_end, keys in self.windows(text, words):
             for term_key, s, e in self._match_window(text[w_start:w_end], keys):
                 start = s + w_start
-                if term_key in self._start_only and not _at_line_start(text, start):
+                if term_key in self._start_only and not at_line_start(text, start):
                     continue
                 found.append(Match(term_key, start, e + w_start))
+        found = list(dict.fromkeys(found))  # overlapping windows find a term twice
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
         return found
 
@@ -611,7 +634,7 @@ class TermMatcher:
 _LEADING = re.compile(r"[\W_]*")
 
 
-def _at_line_start(text: str, start: int) -> bool:
+def at_line_start(text: str, start: int) -> bool:
     """True when only spaces, punctuation or emoji stand between the line start and ``start``."""
     line_start = text.rfind("\n", 0, start) + 1
     return _LEADING.fullmatch(text, line_start, start) is not None

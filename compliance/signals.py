@@ -128,11 +128,21 @@ def brand_tags(anatomy: Anatomy, author: str | None) -> list[Signal]:
     """Tagged accounts other than the author: tags are endorsements (D101), but a tag
     alone does not show a material connection, so these are weak signals."""
     own = (author or "").lower().lstrip("@")
+    text = anatomy.text
     return [
         Signal("brand_tag", (t.start, t.end), t.text, "weak")
         for t in anatomy.mentions
-        if t.text[1:].lower() != own
+        if t.text[1:].lower() != own and not _SOCIAL_TAG.search(text, max(0, t.start - 30), t.start)
     ]
+
+
+# Tags that credit or greet a person rather than promote a brand: photo credits
+# and greetings. ("with @x" is left out: "obsessed with @brand" is promotion.) Such a tag is no sign of a brand relationship.
+_SOCIAL_TAG = re.compile(
+    r"(?i)(?:📸|📷|🎥|photo(?:s|graphy)?(?:\s+by|\s+cred(?:it)?)?|pics?(?:\s+by)?|shot\s+by|"
+    r"captured\s+by|credits?|\bph\b|me\s+(?:and|&)|happy\s+birthday|bday|"
+    r"congrats|congratulations|love\s+you|miss\s+you|cc)\s*[:\-–]?\s*$"
+)
 
 
 def affiliate_links(text: str, anatomy: Anatomy) -> list[Signal]:

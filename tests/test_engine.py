@@ -1,0 +1,62 @@
+"""Engine behaviours found on generated and real-looking corpora, pinned down."""
+
+from __future__ import annotations
+
+import pytest
+
+from compliance import Campaign, Post, check, load_packs
+
+PACKS = load_packs()
+
+
+def verdict(caption: str, **kw) -> tuple[str, list[str]]:
+    v = check(Post(caption, **kw), PACKS)
+    return v.verdict.value, sorted({f.code for f in v.findings if f.level.value == "violation"})
+
+
+def test_label_position_disclosure_is_not_a_question():
+    assert verdict("Sponsored: This bone broth slaps, no notes?") == ("compliant", [])
+    assert verdict("Ad: Tag someone who needs to see this? @brothco") == ("compliant", [])
+    assert verdict("Is this sponsored? Nope, I just love it") == ("not_sponsored", [])
+
+
+def test_tags_chained_without_spaces_are_tags():
+    v = check(
+        Post("Breakfast bowl 🥣 #granola#sponsored#vegan @oatly.co", platform="instagram"), PACKS
+    )
+    assert [d.text for d in v.disclosures] == ["#sponsored"]
+    assert v.codes == ("buried_in_hashtags",)
+    # ...but a '#' inside a word is still no tag.
+    assert verdict("I love#ad hoc plans") == ("not_sponsored", [])
+
+
+def test_photo_credits_and_greetings_are_not_brand_tags():
+    assert verdict("Golden hour 📸 @maya.shoots") == ("not_sponsored", [])
+    assert verdict("Happy birthday @sam_lee 🎂 love you") == ("not_sponsored", [])
+    assert verdict("Obsessed with @velora.studio's new collection")[0] == "needs_review"
+
+
+def test_creator_collab_is_a_hint_not_proof():
+    assert verdict("New dance collab with @jaymoves 🕺")[0] == "needs_review"
+
+
+@pytest.mark.parametrize(
+    ("caption", "kind"),
+    [
+        ("Discovering hidden gems, brought to you by WanderWisely 🗺", "ambiguous_disclosure"),
+        ("Makeup look in collaboration with @bellabeauty 💄", "ambiguous_disclosure"),
+    ],
+)
+def test_sponsorship_idioms_are_ambiguous(caption, kind):
+    assert verdict(caption) == ("violation", [kind])
+
+
+def test_campaign_matching_is_case_insensitive_and_finds_codes_and_domains():
+    campaign = Campaign(
+        brand="Glow Lab", promo_codes=("MAYA15",), domains=("glowlab.com",), relationship="paid"
+    )
+    v = check(Post("use maya15 at GLOWLAB.com ✨", campaign=campaign), PACKS)
+    assert {s.kind for s in v.sponsorship.signals} >= {"promo_code", "campaign_domain"}
+    assert v.verdict.value == "violation"
+    unrelated = check(Post("Sunday pancakes 🥞", campaign=campaign), PACKS)
+    assert unrelated.verdict.value == "not_sponsored"
