@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -300,6 +301,26 @@ def rules_show(rule_id: str, rules_dir: str | None) -> None:
     except KeyError:
         raise UsageError(f"no rule {rule_id!r}; see 'compliance rules list'") from None
     click.echo(rule_doc(rule))
+
+
+@rules.command("docs")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    help="Document rule packs from this directory.",
+)
+def rules_docs(directory: str, rules_dir: str | None) -> None:
+    """Write one Markdown reference page per pack into DIRECTORY (generated from the rule files)."""
+    from compliance.docs import pack_markdown
+
+    packs = _load(rules_dir, every=True)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    for pack in packs:
+        (out / f"{pack.id.lower()}.md").write_text(pack_markdown(pack) + "\n", encoding="utf-8")
+        click.echo(f"wrote {out / (pack.id.lower() + '.md')}")
 
 
 @rules.command("test")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 
-from compliance.packs import Example, Rule
+from compliance.packs import Example, Pack, Rule
 
 _KIND_SUMMARY = {
     ("existence", "missing"): "Flags a sponsored post whose caption carries no disclosure at all.",
@@ -91,3 +91,60 @@ def rule_doc(rule: Rule) -> str:
         )
     parts.append(f"  file: {rule.path}")
     return "\n".join(parts)
+
+
+def _md_example(ex: Example) -> str:
+    extra = ", ".join(f"`{k}: {v}`" for k, v in ex.fields.items())
+    caption = ex.caption.replace("\n", "⏎").replace("`", "'")
+    return f"- `{caption}`" + (f" ({extra})" if extra else "")
+
+
+def pack_markdown(pack: Pack) -> str:
+    """The reference page of one pack, in Markdown, generated from its files."""
+    lines = [
+        f"# {pack.id}: {pack.name}",
+        "",
+        f"Jurisdictions: {', '.join(pack.jurisdictions)}. Languages: {', '.join(pack.languages)}. "
+        f"Version {pack.version}. Platform paid-partnership label accepted on its own: "
+        f"{'yes' if pack.label_accepted else 'no'}.",
+        "",
+        "Fold ('... more' cut-off, characters): "
+        + ", ".join(f"{k} {'none' if v is None else v}" for k, v in pack.folds.items())
+        + f"; or after {pack.max_line_breaks} line breaks. A run of {pack.hashtag_run} or more"
+        " hashtags buries a disclosure"
+        + (
+            f"; it must also be among the first {pack.max_hashtag_position} hashtags."
+            if pack.max_hashtag_position
+            else "."
+        ),
+        "",
+    ]
+    if pack.notes:
+        lines += ["Notes:", *(f"- {n}" for n in pack.notes), ""]
+    lines += ["Sources:", *(f"- **{k}**: {v}" for k, v in pack.sources.items()), ""]
+    lines += ["| rule | name | level | finding |", "|---|---|---|---|"]
+    for rule in sorted(pack.rules, key=lambda r: r.code):
+        lines.append(
+            f"| [{rule.id}](#{rule.id.lower().replace('.', '')}) | {rule.name} | {rule.level.value} | `{rule.finding}` |"
+        )
+    lines.append("")
+    for rule in sorted(pack.rules, key=lambda r: r.code):
+        lines += [
+            f"## {rule.id}",
+            "",
+            f"`{rule.name}` · {rule.level.value} · finding `{rule.finding}` · provenance {rule.provenance or '-'}",
+            "",
+            "**What it does.** " + what_it_does(rule),
+            "",
+            "**Why is this bad?** " + " ".join(rule.why.split()),
+            "",
+            "**Example** (fails):",
+            *(_md_example(e) for e in rule.fail),
+            "",
+            "**Use instead** (passes):",
+            *(_md_example(e) for e in rule.passes),
+            "",
+            "**References.** " + rule.source,
+            "",
+        ]
+    return "\n".join(lines)

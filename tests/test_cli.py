@@ -195,3 +195,13 @@ def test_parallel_check_keeps_order_and_output(tmp_path):
     assert one.stdout == two.stdout
     assert [json.loads(x)["id"] for x in two.stdout.splitlines()] == [f"p{i}" for i in range(450)]
     assert f"{f}:8: invalid JSON" in two.stderr
+
+
+def test_rule_docs_in_the_repository_are_up_to_date(tmp_path):
+    r = run("rules", "docs", str(tmp_path))
+    assert r.exit_code == 0, r.output
+    committed = ROOT / "docs" / "rules"
+    for page in tmp_path.glob("*.md"):
+        assert (committed / page.name).read_text(encoding="utf-8") == page.read_text(
+            encoding="utf-8"
+        ), f"docs/rules/{page.name} is stale: run 'compliance rules docs docs/rules'"
