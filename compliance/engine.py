@@ -308,9 +308,10 @@ def _drop_contained(hits: list[Match], pack: Pack, language: str | None) -> list
     """Keep the longest hit where hits overlap; at equal length prefer clear over
     ambiguous, then a term in the post's language ("#publi" is Spanish and Portuguese)."""
 
-    def rank(m: Match) -> tuple[int, int, int]:
+    def rank(m: Match) -> tuple[int, bool, bool, str]:
         term = pack.terms_by_key[m.key]
-        return (m.end - m.start, term.clarity == "clear", term.lang == language)
+        # The key last, so that equal candidates are always decided the same way.
+        return (m.end - m.start, term.clarity == "clear", term.lang == language, m.key)
 
     kept: list[Match] = []
     for m in sorted(hits, key=rank, reverse=True):

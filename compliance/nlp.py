@@ -410,7 +410,7 @@ class Words:
     @property
     def tags(self) -> list[str]:
         """The distinct hashtags (lower-case, with '#')."""
-        return list({w for w in _TAG_WORD.findall(self.lower)})
+        return sorted(set(_TAG_WORD.findall(self.lower)))
 
     @property
     def unique(self) -> set[str]:
@@ -627,7 +627,8 @@ class TermMatcher:
                     continue
                 found.append(Match(term_key, start, e + w_start))
         found = list(dict.fromkeys(found))  # overlapping windows find a term twice
-        found.sort(key=lambda m: (m.start, -(m.end - m.start)))
+        # Fully ordered (the key breaks ties), so results never depend on set order.
+        found.sort(key=lambda m: (m.start, -(m.end - m.start), m.key))
         return found
 
 
@@ -735,12 +736,14 @@ def detect_language(text: str, words: Words | None = None) -> tuple[str | None, 
     scores: dict[str, float] = {}
     # Distinct words are evidence enough, and a set intersection finds the stop
     # words among them at C speed; hashtags never match (no stop word has a '#').
-    for word in (words or Words.of(text)).unique & weights.keys():
+    # Sorted: float sums depend on their order, and set order changes with the
+    # process's hash seed; the same caption must get the same answer everywhere.
+    for word in sorted((words or Words.of(text)).unique & weights.keys()):
         for lang, w in weights[word].items():
             scores[lang] = scores.get(lang, 0.0) + w
     if not scores:
         return None, 0.0
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     best, best_score = ranked[0]
     second = ranked[1][1] if len(ranked) > 1 else 0.0
     if best_score < 1.5 or best_score < second * 1.4:

@@ -205,3 +205,59 @@ def test_rule_docs_in_the_repository_are_up_to_date(tmp_path):
         assert (committed / page.name).read_text(encoding="utf-8") == page.read_text(
             encoding="utf-8"
         ), f"docs/rules/{page.name} is stale: run 'compliance rules docs docs/rules'"
+
+
+def test_verdicts_do_not_depend_on_the_hash_seed(tmp_path):
+    """Set and dict order change with PYTHONHASHSEED; verdicts must not (the record
+    would otherwise see spurious fixes and regressions)."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    f = tmp_path / "posts.jsonl"
+    with f.open("w", encoding="utf-8") as out:
+        for path in sorted((ROOT / "tests" / "devset").glob("*.yaml")):
+            for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+                record = {
+                    "id": case["id"],
+                    "caption": case["caption"],
+                    "jurisdiction": case.get("jurisdiction", "US"),
+                }
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "compliance.cli",
+                "check",
+                "--input",
+                str(f),
+                "--format",
+                "jsonl",
+                "--no-record",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=False,
+        )
+        assert r.returncode in (0, 1), r.stderr
+        outputs.add(r.stdout)
+    assert len(outputs) == 1
+
+
+def test_listing_commands_do_not_import_spacy():
+    import subprocess
+    import sys
+
+    code = "import sys, compliance.cli; print('spacy' in sys.modules)"
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert r.stdout.strip() == "False"
