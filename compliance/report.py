@@ -183,22 +183,32 @@ def verdict_dict(v: Verdict, where: str | None = None) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Rendered:
     """One verdict already rendered, plus what the totals need: the unit that
-    crosses from worker processes to the writer."""
+    crosses from worker processes to the writer. ``result`` is the verdict itself,
+    carried only when the caller records verdicts (``Renderer(keep_verdicts=True)``)."""
 
     chunk: str
     verdict: str
     codes: tuple[str, ...]
+    result: Verdict | None = field(default=None, compare=False, repr=False)
 
 
 class Renderer:
     """Turns a verdict into its text in one format; pure, so it can run in workers."""
 
-    def __init__(self, fmt: str, *, color: bool = False, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        fmt: str,
+        *,
+        color: bool = False,
+        verbose: bool = False,
+        keep_verdicts: bool = False,
+    ) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
         self.fmt = fmt
         self.color = color
         self.verbose = verbose
+        self.keep_verdicts = keep_verdicts
 
     def render(self, verdict: Verdict, where: str | None = None) -> Rendered:
         """The verdict's text (a JSON object for 'json', whole lines otherwise)."""
@@ -215,16 +225,24 @@ class Renderer:
         else:
             chunk = render_text(verdict, where, color=self.color, verbose=self.verbose)
         codes = tuple(f.code for f in verdict.findings if f.level is Level.VIOLATION)
-        return Rendered(chunk, verdict.verdict.value, codes)
+        return Rendered(
+            chunk, verdict.verdict.value, codes, verdict if self.keep_verdicts else None
+        )
 
 
 class Writer:
     """Writes rendered verdicts (and counts input errors) in one format to a stream."""
 
     def __init__(
-        self, fmt: str, out: TextIO, *, color: bool = False, verbose: bool = False
+        self,
+        fmt: str,
+        out: TextIO,
+        *,
+        color: bool = False,
+        verbose: bool = False,
+        keep_verdicts: bool = False,
     ) -> None:
-        self.renderer = Renderer(fmt, color=color, verbose=verbose)
+        self.renderer = Renderer(fmt, color=color, verbose=verbose, keep_verdicts=keep_verdicts)
         self.fmt = fmt
         self.out = out
         self.totals = Totals()

@@ -1,0 +1,11 @@
+"""The record: posts, caption versions, verdicts and violations with their lifecycle.
+
+SQLAlchemy 2 models (:mod:`.models`), opened with :func:`.db.open_store` (SQLite
+by default, PostgreSQL for servers; Alembic migrations in ``migrations/``, run by
+:mod:`.migrate`). Writing: :class:`.record.Recorder` (with :mod:`.observed`, :mod:`.rows` and
+:mod:`.transitions`); people's transitions:
+:mod:`.lifecycle`; reading: :mod:`.queries`; evidence bundles: :mod:`.evidence`;
+the HTML/Markdown report: :mod:`.report`.
+
+Nothing is imported here, so that ``compliance.store.status`` stays cheap to import.
+"""

@@ -1,0 +1,304 @@
+"""The tables of the record: who posted what, when we saw it, what was wrong, what happened next.
+
+Shape, in the order a checked post fills it::
+
+    creators ─< accounts ─< posts >─ campaigns
+                             │
+                             ├─< caption_versions ─< checks      (what we saw, what the rules said)
+                             │
+                             └─< violations ─< violation_events  (what is wrong, its audit trail)
+
+* A **caption version** is one distinct caption seen for a post (keyed by its
+  SHA-256). Seeing it again only moves ``last_seen``.
+* A **check** is one distinct verdict on a version (keyed by the SHA-256 of the
+  verdict's JSON): the rules' answer kept as evidence. The same rules on the same
+  caption give the same verdict, so a re-check writes nothing; a rule change that
+  alters the verdict adds a row instead of overwriting the old evidence.
+* A **violation** is keyed by (post, rule) and carries a status (see
+  :mod:`compliance.store.lifecycle`); every change of it is a
+  :class:`ViolationEvent` row.
+
+Times are stored in UTC. SQLite has no time-zone type, so :class:`UTCDateTime`
+stores naive UTC and hands back aware datetimes on every dialect.
+
+Status and action values are plain strings guarded by CHECK constraints rather
+than database enum types: adding a value then needs no ALTER TYPE dance on
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from compliance.store.status import ACTIONS, STATUSES, UNRESOLVED
+
+__all__ = ["ACTIONS", "STATUSES", "UNRESOLVED"]
+
+# Constraint names are fixed so that migrations can refer to them on every dialect.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always returned time-zone aware (UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware datetime (the clock's, in UTC)")
+        value = value.astimezone(timezone.utc)
+        # SQLite stores text; without the offset every stored value sorts as text correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        # Recording stamps every row of a batch with the same instant: format it once.
+        # SQLAlchemy's own SQLite format, so stored values parse and compare as before.
+        last: list[tuple[object, str]] = [(None, "")]
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            seen, text = last[0]
+            if value is seen:
+                return text
+            if value.tzinfo is None:
+                raise ValueError("naive datetime: pass an aware datetime (the clock's, in UTC)")
+            u = value.astimezone(timezone.utc)
+            text = (
+                f"{u.year:04d}-{u.month:02d}-{u.day:02d} "
+                f"{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}"
+            )
+            last[0] = (value, text)  # one assignment: safe when threads share the processor
+            return text
+
+        return process
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the shared metadata (with its naming convention)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Creator(Base):
+    """A person who posts. Created from a post's author handle the first time we see it;
+    accounts on several platforms with the same handle belong to the same creator."""
+
+    __tablename__ = "creators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handle: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Account(Base):
+    """One creator's handle on one platform."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("creators.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    handle: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignRow(Base):
+    """What the brand told us about a campaign. Posts carry campaigns inline, so a
+    campaign is identified by the SHA-256 of its content (``fingerprint``)."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    brand: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(JSON)
+    handles: Mapped[list[str]] = mapped_column(JSON)
+    hashtags: Mapped[list[str]] = mapped_column(JSON)
+    promo_codes: Mapped[list[str]] = mapped_column(JSON)
+    domains: Mapped[list[str]] = mapped_column(JSON)
+    relationship: Mapped[str | None] = mapped_column(String(20))
+    # Filled by configured campaigns (compliance.yaml), not by inline ones.
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    jurisdiction: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PostRow(Base):
+    """One piece of content on a platform, whatever its caption says today.
+
+    ``post_key`` identifies it within its platform: the platform's id, else
+    ``url:<url>``, else ``sha256:<author>|<caption hash>`` (a post without id or
+    url cannot be told apart from a new post when its caption changes).
+    ``current_sha256`` / ``verdict`` describe the caption version seen last.
+    """
+
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("platform", "post_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    post_key: Mapped[str] = mapped_column(String(500))
+    platform_post_id: Mapped[str | None] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(200))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    jurisdiction: Mapped[str | None] = mapped_column(String(8))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    current_sha256: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(20))
+    pack: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(16))
+
+
+class CaptionVersion(Base):
+    """One distinct caption seen for a post: the exact text, its hash and when we saw it."""
+
+    __tablename__ = "caption_versions"
+    __table_args__ = (UniqueConstraint("post_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    caption: Mapped[str] = mapped_column(Text)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    # Where the caption was read: the fetched URL for monitors, file:record for files.
+    source: Mapped[str | None] = mapped_column(Text)
+    # The platform's response the caption came from, verbatim, when there was one.
+    raw_response: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Check(Base):
+    """One distinct verdict on a caption version: the JSON verdict, byte for byte, and its hash."""
+
+    __tablename__ = "checks"
+    __table_args__ = (UniqueConstraint("version_id", "verdict_sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("caption_versions.id"))
+    verdict_sha256: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(20))
+    pack: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(16))
+    sponsored: Mapped[bool | None] = mapped_column(Boolean)
+    # compliance.report.verdict_dict as JSON text: kept as text so its hash stays checkable.
+    result: Mapped[str] = mapped_column(Text)
+    first_checked: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_checked: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Violation(Base):
+    """A rule that a post broke, with its lifecycle status.
+
+    ``version_id`` / ``check_id`` point at the version and verdict that (last)
+    opened or regressed it; ``fixed_version_id`` at the version that fixed it.
+    ``finding`` is the finding as the JSON verdict has it (rule, span, text,
+    message, fix, source). Acknowledgement is not a status: ``acked_by`` /
+    ``acked_at`` record the latest one, on top of whatever the status is.
+    """
+
+    __tablename__ = "violations"
+    __table_args__ = (
+        UniqueConstraint("post_id", "rule"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        # Listings page through one status at a time, newest first.
+        Index(None, "status", "opened_at"),
+        Index(None, "rule", "status"),
+        # Finding expired waivers without reading every waived violation.
+        Index(None, "status", "waived_until"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    rule: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version_id: Mapped[int] = mapped_column(ForeignKey("caption_versions.id"))
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    fixed_version_id: Mapped[int | None] = mapped_column(ForeignKey("caption_versions.id"))
+    finding: Mapped[dict[str, Any]] = mapped_column(JSON)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acked_by: Mapped[str | None] = mapped_column(String(200))
+    waived_by: Mapped[str | None] = mapped_column(String(200))
+    waived_reason: Mapped[str | None] = mapped_column(Text)
+    # Exclusive: the waiver holds while now < waived_until; NULL means no expiry.
+    waived_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ViolationEvent(Base):
+    """One entry of a violation's audit trail: what happened, when, who did it."""
+
+    __tablename__ = "violation_events"
+    __table_args__ = (
+        CheckConstraint(_in("action", ACTIONS), name="action"),
+        Index(None, "violation_id", "id"),
+        Index(None, "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    violation_id: Mapped[int] = mapped_column(ForeignKey("violations.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str | None] = mapped_column(String(12))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("caption_versions.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+metadata = Base.metadata

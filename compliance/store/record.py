@@ -1,0 +1,190 @@
+"""Recording verdicts: posts, caption versions, checks, and the violations they open, fix or reopen.
+
+:class:`Recorder` buffers verdicts and writes them in batches; each batch is one
+transaction (:func:`record_batch`), so a crash loses at most the batch in flight
+and never leaves half of one behind.
+
+Idempotent and safe with several writers at once:
+
+* every row has a natural key with a unique constraint (creator handle, account
+  (platform, handle), campaign fingerprint, post (platform, key), version (post,
+  caption hash), check (version, verdict hash), violation (post, rule)), and rows
+  are written with the dialect's ``INSERT ... ON CONFLICT``; re-recording an
+  unchanged post only moves ``last_seen`` / ``last_checked``;
+* the post upsert (``ON CONFLICT DO UPDATE``) locks the batch's post rows until
+  commit on PostgreSQL, so two processes never decide a post's violations at the
+  same time; rows are written in sorted key order so that two batches cannot
+  deadlock. SQLite writers are serialised by ``BEGIN IMMEDIATE``;
+* status changes are conditional (``UPDATE ... WHERE status = <the status we
+  read>``) and new violations are inserted with ``ON CONFLICT DO NOTHING``: if
+  either finds another writer got there first, the batch is rolled back and
+  redone (as it is after a PostgreSQL deadlock or serialisation failure).
+
+Speed: per batch a fixed number of statements (executemany / multi-row VALUES),
+independent of the batch size; ids of creators, accounts and campaigns already
+seen are cached (only after their transaction committed).
+
+The steps live in three modules: :mod:`.observed` (hashes, keys and verdict JSON,
+computed without the database), :mod:`.rows` (the upserts of what was seen) and
+:mod:`.transitions` (what each checked version does to its post's violations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from compliance.model import Verdict
+from compliance.store.db import Store, StoreError
+from compliance.store.lifecycle import expire_waivers
+from compliance.store.observed import Observation, Prepared, prepare
+from compliance.store.rows import (
+    Known,
+    ensure_accounts,
+    ensure_campaigns,
+    ensure_creators,
+    update_current,
+    upsert_checks,
+    upsert_posts,
+    upsert_versions,
+)
+from compliance.store.transitions import (
+    Conflict,
+    RecordStats,
+    apply,
+    read_violations,
+    write_violations,
+)
+
+__all__ = ["CHECKER", "Observation", "RecordStats", "Recorder", "record_batch"]
+
+Clock = Callable[[], datetime]
+
+BATCH_SIZE = 500
+# Attempts at one batch when another writer got in the way (deadlock, lost race).
+ATTEMPTS = 4
+# The actor of transitions made by checking.
+CHECKER = "check"
+# PostgreSQL's deadlock_detected and serialization_failure: the batch can simply be redone.
+_RETRY_PGCODES = {"40P01", "40001"}
+
+
+def record_batch(
+    session: Session,
+    observations: Sequence[Observation],
+    *,
+    now: Clock,
+    actor: str = CHECKER,
+    known: Known | None = None,
+) -> tuple[RecordStats, Known]:
+    """Record one batch of verdicts in the session's transaction.
+
+    Returns the counts and the creator/account/campaign ids learnt (to be cached
+    once the transaction has committed). Raises :class:`Conflict` when another
+    writer won a race; the caller rolls back and calls again.
+    """
+    known = known or Known()
+    at = now()
+    stats = RecordStats(posts=len(observations))
+    stats.reopened = len(expire_waivers(session, now=lambda: at))
+    items = [prepare(obs) for obs in observations]
+    learnt = Known()
+
+    creator_ids = ensure_creators(session, items, known, learnt, at)
+    account_ids = ensure_accounts(session, items, creator_ids, known, learnt, at)
+    campaign_ids = ensure_campaigns(session, items, known, learnt, at)
+    current = upsert_posts(session, items, account_ids, campaign_ids, at)
+    upsert_versions(session, items, at)
+    upsert_checks(session, items, at)
+
+    states = read_violations(session, {item.post_id for item in items})
+    latest: dict[int, Prepared] = {}
+    for item in items:
+        apply(item, states, stats, at=at, actor=actor)
+        latest[item.post_id] = item
+    write_violations(session, states, at)
+    update_current(session, latest, current)
+    return stats, learnt
+
+
+class Recorder:
+    """Buffers verdicts and records them a batch (one transaction) at a time.
+
+    Use as a context manager, or call :meth:`close` at the end: the last partial
+    batch is written then. ``now`` is the clock (called once per batch: the time
+    every row of the batch is stamped with).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        now: Clock,
+        actor: str = CHECKER,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.store = store
+        self.now = now
+        self.actor = actor
+        self.batch_size = batch_size
+        self.stats = RecordStats()
+        self._known = Known()
+        self._pending: list[Observation] = []
+
+    def add(
+        self,
+        verdict: Verdict,
+        *,
+        source: str | None = None,
+        raw_response: str | None = None,
+        fetched_at: datetime | None = None,
+    ) -> None:
+        """Queue one verdict; a full batch is written now."""
+        self._pending.append(Observation(verdict, source, raw_response, fetched_at))
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued verdicts as one transaction (redone if another writer interfered)."""
+        if not self._pending:
+            return
+        batch = self._pending
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self.store.write() as session:
+                    stats, learnt = record_batch(
+                        session, batch, now=self.now, actor=self.actor, known=self._known
+                    )
+                break
+            except Conflict:
+                if attempt == ATTEMPTS:
+                    raise StoreError(
+                        f"database {self.store.display}: gave up after {ATTEMPTS} attempts "
+                        "(other writers kept changing the same violations)"
+                    ) from None
+            except StoreError as exc:
+                if attempt == ATTEMPTS or not _retryable(exc.__cause__):
+                    raise
+        self._pending = []
+        self._known.update(learnt)
+        self.stats.add(stats)
+
+    def close(self) -> RecordStats:
+        """Write what is left and return the counts of the whole run."""
+        self.flush()
+        return self.stats
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+
+
+def _retryable(exc: BaseException | None) -> bool:
+    """A PostgreSQL deadlock or serialisation failure: nothing was written, try again."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "pgcode", None) in _RETRY_PGCODES

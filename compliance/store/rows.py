@@ -1,0 +1,302 @@
+"""Writing what was seen: creators, accounts, campaigns, posts, caption versions, checks.
+
+Each table is written with one multi-row ``INSERT ... ON CONFLICT`` per batch,
+in sorted key order (so that two writers lock rows in the same order and cannot
+deadlock). Creators, accounts and campaigns are only inserted when missing; posts,
+versions and checks are upserted, an existing row only getting its "last seen"
+time (and, for a post, details an earlier sighting did not know).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from compliance.store.models import Account, CampaignRow, CaptionVersion, Check, Creator, PostRow
+from compliance.store.observed import Prepared
+
+# Rows per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
+_IN_CHUNK = 500
+
+
+@dataclass
+class Known:
+    """Ids of rows that exist for sure (committed): creators, accounts, campaigns."""
+
+    creators: dict[str, int] = field(default_factory=dict)
+    accounts: dict[tuple[str, str], int] = field(default_factory=dict)
+    campaigns: dict[str, int] = field(default_factory=dict)
+
+    def update(self, other: Known) -> None:
+        """Take over ids learnt by a committed batch."""
+        self.creators.update(other.creators)
+        self.accounts.update(other.accounts)
+        self.campaigns.update(other.campaigns)
+
+
+def dialect_insert(session: Session, table: Table) -> Any:
+    """The dialect's INSERT (with ``on_conflict_*``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _ensure(
+    session: Session,
+    table: Table,
+    key: tuple[str, ...],
+    rows: dict[Any, dict[str, Any]],
+    known: dict[Any, int],
+    learnt: dict[Any, int],
+) -> dict[Any, int]:
+    """Ids of the rows keyed by ``key`` (a key is the value, or the tuple of values, of
+    those columns), inserting the missing ones. ``known`` are ids cached from earlier
+    batches; ids found now are also put in ``learnt``."""
+    ids = {k: known[k] for k in rows if k in known}
+    missing = sorted(k for k in rows if k not in ids)
+    if not missing:
+        return ids
+    columns = [table.c[name] for name in key]
+
+    def key_of(row: Any) -> Any:
+        return row[1] if len(key) == 1 else tuple(row[1:])
+
+    stmt = (
+        dialect_insert(session, table)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(table.c.id, *columns)
+    )
+    for row in session.execute(stmt, [rows[k] for k in missing]):
+        ids[key_of(row)] = learnt[key_of(row)] = row[0]
+    # Rows that existed already (another writer, or a previous run) return nothing above.
+    existing = [k for k in missing if k not in ids]
+    match = columns[0] if len(key) == 1 else tuple_(*columns)
+    for chunk in chunks(existing):
+        for row in session.execute(select(table.c.id, *columns).where(match.in_(chunk))):
+            ids[key_of(row)] = learnt[key_of(row)] = row[0]
+    return ids
+
+
+def ensure_creators(
+    session: Session, items: list[Prepared], known: Known, learnt: Known, at: datetime
+) -> dict[str, int]:
+    rows = {
+        item.handle: {"handle": item.handle, "name": None, "created_at": at}
+        for item in items
+        if item.handle
+    }
+    return _ensure(session, Creator.__table__, ("handle",), rows, known.creators, learnt.creators)
+
+
+def ensure_accounts(
+    session: Session,
+    items: list[Prepared],
+    creator_ids: dict[str, int],
+    known: Known,
+    learnt: Known,
+    at: datetime,
+) -> dict[tuple[str, str], int]:
+    rows = {
+        (item.platform, item.handle): {
+            "creator_id": creator_ids[item.handle],
+            "platform": item.platform,
+            "handle": item.handle,
+            "created_at": at,
+        }
+        for item in items
+        if item.handle
+    }
+    return _ensure(
+        session, Account.__table__, ("platform", "handle"), rows, known.accounts, learnt.accounts
+    )
+
+
+def ensure_campaigns(
+    session: Session, items: list[Prepared], known: Known, learnt: Known, at: datetime
+) -> dict[str, int]:
+    rows: dict[Any, dict[str, Any]] = {}
+    for item in items:
+        c = item.obs.verdict.post.campaign
+        if item.fingerprint is None or item.fingerprint in rows or c is None:
+            continue
+        rows[item.fingerprint] = {
+            "fingerprint": item.fingerprint,
+            "brand": c.brand,
+            "aliases": list(c.aliases),
+            "handles": list(c.handles),
+            "hashtags": list(c.hashtags),
+            "promo_codes": list(c.promo_codes),
+            "domains": list(c.domains),
+            "relationship": c.relationship,
+            "starts_on": None,
+            "ends_on": None,
+            "jurisdiction": None,
+            "created_at": at,
+        }
+    return _ensure(
+        session, CampaignRow.__table__, ("fingerprint",), rows, known.campaigns, learnt.campaigns
+    )
+
+
+def upsert_posts(
+    session: Session,
+    items: list[Prepared],
+    account_ids: dict[tuple[str, str], int],
+    campaign_ids: dict[str, int],
+    at: datetime,
+) -> dict[int, tuple[str, str, str, str | None]]:
+    """Insert new posts, touch known ones; set each item's post_id. Returns the stored
+    (current_sha256, verdict, pack, language) of every post."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in items:
+        if (item.platform, item.key) in rows:
+            continue
+        post = item.obs.verdict.post
+        rows[(item.platform, item.key)] = {
+            "platform": item.platform,
+            "post_key": item.key,
+            "platform_post_id": post.id,
+            "url": post.url,
+            "author": post.author,
+            "account_id": account_ids.get((item.platform, item.handle)) if item.handle else None,
+            "campaign_id": campaign_ids.get(item.fingerprint) if item.fingerprint else None,
+            "posted_at": item.posted_at,
+            "jurisdiction": post.jurisdiction,
+            "first_seen": at,
+            "last_seen": at,
+            "current_sha256": item.caption_sha,
+            "verdict": item.obs.verdict.verdict.value,
+            "pack": item.obs.verdict.pack,
+            "language": item.obs.verdict.language,
+        }
+    table = PostRow.__table__
+    ins = dialect_insert(session, table)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["platform", "post_key"],
+        set_={
+            "last_seen": ins.excluded.last_seen,
+            # Fill what an earlier sighting did not know; never overwrite what it did.
+            "url": func.coalesce(table.c.url, ins.excluded.url),
+            "author": func.coalesce(table.c.author, ins.excluded.author),
+            "account_id": func.coalesce(table.c.account_id, ins.excluded.account_id),
+            "campaign_id": func.coalesce(table.c.campaign_id, ins.excluded.campaign_id),
+            "posted_at": func.coalesce(table.c.posted_at, ins.excluded.posted_at),
+        },
+    ).returning(
+        table.c.id,
+        table.c.platform,
+        table.c.post_key,
+        table.c.current_sha256,
+        table.c.verdict,
+        table.c.pack,
+        table.c.language,
+    )
+    ids: dict[tuple[str, str], int] = {}
+    current: dict[int, tuple[str, str, str, str | None]] = {}
+    # Sorted: every writer locks post rows in the same order, so none waits on another in a cycle.
+    for row in session.execute(stmt, [rows[k] for k in sorted(rows)]):
+        ids[(row.platform, row.post_key)] = row.id
+        current[row.id] = (row.current_sha256, row.verdict, row.pack, row.language)
+    for item in items:
+        item.post_id = ids[(item.platform, item.key)]
+    return current
+
+
+def upsert_versions(session: Session, items: list[Prepared], at: datetime) -> None:
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for item in items:
+        if (item.post_id, item.caption_sha) not in rows:
+            post = item.obs.verdict.post
+            rows[(item.post_id, item.caption_sha)] = {
+                "post_id": item.post_id,
+                "sha256": item.caption_sha,
+                "caption": post.caption,
+                "transcript": post.transcript,
+                "source": item.obs.source,
+                "raw_response": item.obs.raw_response,
+                "fetched_at": item.obs.fetched_at or at,
+                "first_seen": at,
+                "last_seen": at,
+            }
+    table = CaptionVersion.__table__
+    ins = dialect_insert(session, table)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["post_id", "sha256"], set_={"last_seen": ins.excluded.last_seen}
+    ).returning(table.c.id, table.c.post_id, table.c.sha256)
+    ids = {
+        (row.post_id, row.sha256): row.id
+        for row in session.execute(stmt, [rows[k] for k in sorted(rows)])
+    }
+    for item in items:
+        item.version_id = ids[(item.post_id, item.caption_sha)]
+
+
+def upsert_checks(session: Session, items: list[Prepared], at: datetime) -> None:
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for item in items:
+        if (item.version_id, item.result_sha) not in rows:
+            verdict = item.obs.verdict
+            rows[(item.version_id, item.result_sha)] = {
+                "version_id": item.version_id,
+                "verdict_sha256": item.result_sha,
+                "verdict": verdict.verdict.value,
+                "pack": verdict.pack,
+                "language": verdict.language,
+                "sponsored": verdict.sponsorship.value,
+                "result": item.result,
+                "first_checked": at,
+                "last_checked": at,
+            }
+    table = Check.__table__
+    ins = dialect_insert(session, table)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["version_id", "verdict_sha256"],
+        set_={"last_checked": ins.excluded.last_checked},
+    ).returning(table.c.id, table.c.version_id, table.c.verdict_sha256)
+    ids = {
+        (row.version_id, row.verdict_sha256): row.id
+        for row in session.execute(stmt, [rows[k] for k in sorted(rows)])
+    }
+    for item in items:
+        item.check_id = ids[(item.version_id, item.result_sha)]
+
+
+def update_current(
+    session: Session,
+    latest: dict[int, Prepared],
+    current: dict[int, tuple[str, str, str, str | None]],
+) -> None:
+    """Point each post at the caption version checked last, where that changed."""
+    rows = []
+    for post_id, item in latest.items():
+        verdict = item.obs.verdict
+        now_current = (item.caption_sha, verdict.verdict.value, verdict.pack, verdict.language)
+        if current[post_id] != now_current:
+            rows.append(
+                {
+                    "b_id": post_id,
+                    "current_sha256": item.caption_sha,
+                    "verdict": verdict.verdict.value,
+                    "pack": verdict.pack,
+                    "language": verdict.language,
+                }
+            )
+    if rows:
+        table = PostRow.__table__
+        session.execute(
+            update(table).where(table.c.id == bindparam("b_id")),
+            rows,
+            execution_options={"synchronize_session": False},
+        )

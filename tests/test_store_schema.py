@@ -1,0 +1,107 @@
+"""The schema: migrations build exactly the models, fresh databases are created, stale ones refused."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from compliance.store import migrate
+from compliance.store.db import Store, StoreError, open_store
+from compliance.store.models import metadata
+
+
+def test_upgrading_an_empty_database_gives_exactly_the_models(db_url):
+    store = Store(db_url)
+    before, after = migrate.upgrade(store)
+    assert (before, after) == (None, migrate.HEAD)
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+        # The comparison sees the tables at all (a vacuous pass would compare nothing).
+        tables = set(conn.dialect.get_table_names(conn))
+    assert {"posts", "caption_versions", "violations", "violation_events"} <= tables
+
+
+def test_a_changed_model_is_noticed_by_the_comparison(db_url):
+    """The guard above can fail: a column the migrations lack shows up as a difference."""
+    from sqlalchemy import Column, MetaData, String, Table
+
+    store = Store(db_url)
+    migrate.upgrade(store)
+    changed = MetaData()
+    for table in metadata.tables.values():
+        table.to_metadata(changed)
+    Table("posts", changed, Column("extra", String(10)), extend_existing=True)
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), changed)
+    assert any(d[0] == "add_column" and d[3].name == "extra" for d in diff)
+
+
+def test_head_constant_matches_the_scripts():
+    assert migrate.script_head() == migrate.HEAD
+
+
+def test_fresh_database_is_created_on_first_use_and_reopened_cheaply(db_url):
+    store = open_store(db_url)
+    with store.engine.connect() as conn:
+        assert migrate.current(conn) == migrate.HEAD
+    store.close()
+    open_store(db_url).close()  # second open: at head, nothing to do
+
+
+def test_stale_database_is_refused_with_the_upgrade_command(db_url):
+    store = open_store(db_url)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    # '0000' is not a known revision: treated as newer than this code.
+    with pytest.raises(StoreError, match="unknown to this version"):
+        open_store(db_url)
+
+
+def test_database_with_foreign_tables_is_not_taken_over(tmp_path):
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE customers (id INTEGER)").connection.commit()
+    with pytest.raises(StoreError, match="not compliance's"):
+        open_store(f"sqlite:///{path}")
+
+
+def test_no_create_refuses_an_empty_database(tmp_path):
+    with pytest.raises(StoreError, match="run 'compliance db upgrade'"):
+        open_store(f"sqlite:///{tmp_path / 'x.db'}", create=False)
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_naive_datetimes_are_refused(tmp_path):
+    from datetime import datetime
+
+    from compliance.store.models import Creator
+
+    store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(StoreError, match="naive datetime"), store.write() as session:
+        session.add(Creator(handle="@x", created_at=datetime(2026, 1, 1)))
+        session.flush()
+
+
+def test_times_come_back_aware_in_utc(db_url):
+    from datetime import datetime, timedelta, timezone
+
+    from compliance.store.models import Creator
+
+    store = open_store(db_url)
+    # An aware time in another zone is stored as the same instant.
+    at = datetime(2026, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    with store.write() as session:
+        session.add(Creator(handle="@x", created_at=at))
+    with store.read() as session:
+        back = session.query(Creator).one().created_at
+    assert back == at and back.tzinfo == timezone.utc and back.hour == 10
