@@ -15,7 +15,7 @@ with nothing else is left for a person to review.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -159,45 +159,27 @@ def affiliate_links(text: str, anatomy: Anatomy) -> list[Signal]:
 
 @dataclass(frozen=True)
 class _CampaignPatterns:
-    """A campaign's identifiers prepared once for matching many captions."""
+    """A campaign's identifiers, lower-cased once for matching many captions."""
 
     handles: frozenset[str]
     hashtags: frozenset[str]
     squashed: tuple[str, ...]
-    # (signal kind, regex) for brand names, promo codes and domains, in one pass each.
-    texts: tuple[tuple[str, re.Pattern[str]], ...]
-
-
-def _alternation(words: Iterable[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    # (signal kind, lower-case words, characters that may not touch a match's start)
+    texts: tuple[tuple[str, tuple[str, ...], str], ...]
 
 
 @lru_cache(maxsize=1024)
 def _campaign_patterns(campaign: Campaign) -> _CampaignPatterns:
     handles = frozenset(h.lower().lstrip("@") for h in campaign.handles)
-    hosts = [
+    hosts = tuple(
         d.lower().removeprefix("https://").removeprefix("http://").removeprefix("www.").strip("/")
         for d in campaign.domains
-    ]
-    texts: list[tuple[str, re.Pattern[str]]] = []
-    if campaign.brand_names:
-        texts.append(
-            (
-                "campaign_brand",
-                re.compile(rf"(?i)(?<![\w#@])(?:{_alternation(campaign.brand_names)})(?!\w)"),
-            )
-        )
-    if campaign.promo_codes:
-        texts.append(
-            (
-                "promo_code",
-                re.compile(rf"(?i)(?<!\w)(?:{_alternation(campaign.promo_codes)})(?!\w)"),
-            )
-        )
-    if hosts:
-        texts.append(
-            ("campaign_domain", re.compile(rf"(?i)(?<![\w-])(?:{_alternation(hosts)})(?![\w-])"))
-        )
+    )
+    texts = (
+        ("campaign_brand", tuple(b.lower() for b in campaign.brand_names), "#@"),
+        ("promo_code", tuple(c.lower() for c in campaign.promo_codes), ""),
+        ("campaign_domain", hosts, "-"),
+    )
     return _CampaignPatterns(
         handles=handles,
         hashtags=frozenset(h.lower().lstrip("#") for h in campaign.hashtags),
@@ -206,8 +188,26 @@ def _campaign_patterns(campaign: Campaign) -> _CampaignPatterns:
             for s in {re.sub(r"[^\w]", "", b).lower() for b in campaign.brand_names} | handles
             if s
         ),
-        texts=tuple(texts),
+        texts=tuple(t for t in texts if t[1]),
     )
+
+
+def _find_words(
+    lower: str, words: Iterable[str], also_not_before: str
+) -> Iterator[tuple[int, int]]:
+    """Whole-word occurrences of ``words`` in ``lower`` (str.find with edge checks: most
+    campaigns are seen on a few posts, where compiling a regex would cost more)."""
+    for word in words:
+        i = lower.find(word)
+        while i != -1:
+            end = i + len(word)
+            before = lower[i - 1] if i else " "
+            after = lower[end] if end < len(lower) else " "
+            if not (before.isalnum() or before == "_" or before in also_not_before) and not (
+                after.isalnum() or after == "_" or after in also_not_before.replace("#@", "")
+            ):
+                yield i, end
+            i = lower.find(word, i + 1)
 
 
 def campaign_matches(text: str, anatomy: Anatomy, campaign: Campaign) -> list[Signal]:
@@ -224,8 +224,19 @@ def campaign_matches(text: str, anatomy: Anatomy, campaign: Campaign) -> list[Si
                 out.append(Signal("campaign_hashtag", (tag.start, tag.end), tag.text))
             elif any(s in body for s in p.squashed):
                 out.append(Signal("campaign_brand", (tag.start, tag.end), tag.text))
-    for kind, pattern in p.texts:
-        out.extend(Signal(kind, m.span(), m.group()) for m in pattern.finditer(text))
+    if p.texts:
+        lower = text.lower()
+        for kind, words, not_before in p.texts:
+            if len(lower) == len(text):
+                spans: Iterable[tuple[int, int]] = _find_words(lower, words, not_before)
+            else:  # a few characters change length when lower-cased: use a regex
+                alternation = "|".join(re.escape(w) for w in words)
+                edge = re.escape(not_before)
+                spans = (
+                    m.span()
+                    for m in re.finditer(rf"(?i)(?<![\w{edge}])(?:{alternation})(?!\w)", text)
+                )
+            out.extend(Signal(kind, (s, e), text[s:e]) for s, e in spans)
     out.sort(key=lambda s: s.span or (0, 0))
     return out
 

@@ -60,3 +60,13 @@ def test_campaign_matching_is_case_insensitive_and_finds_codes_and_domains():
     assert v.verdict.value == "violation"
     unrelated = check(Post("Sunday pancakes 🥞", campaign=campaign), PACKS)
     assert unrelated.verdict.value == "not_sponsored"
+
+
+def test_campaign_matching_survives_text_that_changes_length_when_lowercased():
+    campaign = Campaign(brand="GlowLab", promo_codes=("MAYA15",), relationship="paid")
+    v = check(Post("İstanbul trip with glowlab code maya15", campaign=campaign), PACKS)
+    assert [s.kind for s in v.sponsorship.signals] == [
+        "campaign_brand",
+        "promo_code",
+        "campaign_relationship",
+    ]
