@@ -15,6 +15,7 @@ one with a finaliser that escapes every interpolated value.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -340,7 +341,7 @@ def collect(
 
 WIDTH = 720
 ROW = 22
-LABEL_W = 200
+LABEL_W = 250
 
 
 def line_chart(groups: list[Group], height: int = 220) -> dict[str, Any]:
@@ -377,11 +378,13 @@ def line_chart(groups: list[Group], height: int = 220) -> dict[str, Any]:
             )
     path = " ".join(f"{p['x']},{p['y']}" for p in points)
     ticks = [{"y": round(top + plot_h * (1 - v / 100), 1), "label": f"{v}%"} for v in (0, 50, 100)]
-    every = max(1, n // 6)
+    # Label every k-th day or week so that labels (~7 px a character) never overlap.
+    longest = max((len(g.label) for g in groups), default=1)
+    every = max(1, math.ceil((7 * longest + 12) / max(step, 1)))
     xlabels = [
         {"x": round(left + step * (i + 0.5), 1), "label": g.label}
         for i, g in enumerate(groups)
-        if i % every == 0 or i == n - 1
+        if i % every == 0
     ]
     return {
         "width": WIDTH,
