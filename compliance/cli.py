@@ -43,6 +43,15 @@ def _load(rules_dir: str | None, *, every: bool = False) -> Any:
         _fail(str(exc))
 
 
+# The same option on every command that reads rule packs.
+rules_option = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    help="Use the rule packs in this directory instead of the shipped ones.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="compliance")
 def main() -> None:
@@ -101,12 +110,7 @@ def main() -> None:
 @click.option(
     "--language", help="Declare the post's language instead of detecting it (for --text)."
 )
-@click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(file_okay=False),
-    help="Use rule packs from this directory.",
-)
+@rules_option
 @click.option(
     "--color/--no-color",
     default=None,
@@ -300,12 +304,7 @@ def rules() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-@click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(file_okay=False),
-    help="Use rule packs from this directory.",
-)
+@rules_option
 def rules_list(pack_id: str | None, fmt: str, rules_dir: str | None) -> None:
     """Every rule of every pack: id, name, level and what it checks."""
     from compliance.docs import what_it_does
@@ -345,12 +344,7 @@ def rules_list(pack_id: str | None, fmt: str, rules_dir: str | None) -> None:
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(file_okay=False),
-    help="Use rule packs from this directory.",
-)
+@rules_option
 def rules_show(rule_id: str, rules_dir: str | None) -> None:
     """What a rule does, why, its source, and failing and passing examples."""
     from compliance.docs import rule_doc
@@ -365,12 +359,7 @@ def rules_show(rule_id: str, rules_dir: str | None) -> None:
 
 @rules.command("docs")
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(file_okay=False),
-    help="Document rule packs from this directory.",
-)
+@rules_option
 def rules_docs(directory: str, rules_dir: str | None) -> None:
     """Write one Markdown reference page per pack into DIRECTORY (generated from the rule files)."""
     from compliance.docs import pack_markdown
@@ -384,12 +373,7 @@ def rules_docs(directory: str, rules_dir: str | None) -> None:
 
 
 @rules.command("test")
-@click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(file_okay=False),
-    help="Test rule packs from this directory.",
-)
+@rules_option
 def rules_test(rules_dir: str | None) -> None:
     """Run every rule's examples; exit 1 when any example does not behave as written."""
     from compliance.examples import run_examples

@@ -333,18 +333,7 @@ _RULE_COMMON = {
     "provenance",
     "examples",
 }
-_RULE_REQUIRED = {
-    "code",
-    "name",
-    "finding",
-    "extends",
-    "level",
-    "message",
-    "fix",
-    "why",
-    "source",
-    "examples",
-}
+_RULE_REQUIRED = _RULE_COMMON - {"provenance"}
 _EXAMPLE_FIELDS = {
     "caption",
     "platform",
