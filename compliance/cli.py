@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from compliance.model import PLATFORMS, RELATIONSHIPS, Campaign, Post
+from compliance.options import output_option, rules_option
 from compliance.report import EXIT_ERROR, FORMATS, Writer, terminal_safe
 
 
@@ -43,15 +44,6 @@ def _load(rules_dir: str | None, *, every: bool = False) -> Any:
         _fail(str(exc))
 
 
-# The same option on every command that reads rule packs.
-rules_option = click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(file_okay=False),
-    help="Use the rule packs in this directory instead of the shipped ones.",
-)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="compliance")
 def main() -> None:
@@ -68,13 +60,7 @@ def main() -> None:
     help="A file of posts: JSON Lines, CSV or Instagram JSON (file or directory); '-' for stdin. Repeatable.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(allow_dash=True, dir_okay=False, writable=True),
-    default="-",
-    help="Write the report here.",
-)
+@output_option
 @click.option(
     "--jurisdiction",
     "-j",

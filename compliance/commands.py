@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from compliance.options import output_option
 from compliance.report import EXIT_ERROR, csv_safe, excerpt, terminal_safe
 
 if TYPE_CHECKING:
@@ -426,13 +427,7 @@ def violations_waive(
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(allow_dash=True, dir_okay=False, writable=True),
-    default="-",
-    help="Write here (default: standard output).",
-)
+@output_option
 @db_option
 def violations_export(
     statuses: tuple[str, ...],
@@ -478,13 +473,7 @@ def violations_export(
 @click.option(
     "--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(allow_dash=True, dir_okay=False, writable=True),
-    default="-",
-    help="Write the report here (default: standard output).",
-)
+@output_option
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
