@@ -27,6 +27,7 @@ from compliance.model import (
     VerdictKind,
 )
 from compliance.nlp import (
+    NOT_BRANDS,
     Anatomy,
     Match,
     PatternError,
@@ -41,14 +42,6 @@ from compliance.nlp import (
 from compliance.normalize import EMOJI_GLUED, Normalized, normalize
 from compliance.packs import Pack, PackError, Packs, Term, load_packs
 from compliance.signals import assess, might_offer_code
-
-# Prefixes that make "#<x>partner" / "#<x>ambassador" a word, not a brand tag
-# ("#mypartner", "#lifepartner", "#crimepartner").
-NOT_BRANDS = frozenset(
-    "my your our his her their the a best life crime dance gym workout travel business "
-    "study running run climbing training love perfect dream new old true real fitness "
-    "sparring tennis hiking yoga chess writing reading book cuddle partner".split()
-)
 
 _SIGNAL_KIND = {
     "free_product": "gifted",
@@ -346,7 +339,7 @@ def _disclosure(
     tag = anat.hashtag_at(m.start) if norm.text.startswith("#", m.start) else None
     if tag is not None and not first_element:
         buried = anat.run_length(tag) >= pack.hashtag_run
-        if pack.max_hashtag_position is not None and tag.index + 1 > pack.max_hashtag_position:
+        if pack.max_hashtag_position is not None and tag.nth + 1 > pack.max_hashtag_position:
             buried = True
     evasion = norm.evasions_in(m.start, m.end)
     if (

@@ -37,9 +37,11 @@ SPACY_LANGUAGES = frozenset({"en", "de", "fr", "es", "it", "nl", "pt"})
 URL_RE = re.compile(
     r"(?i)\b(?:https?://|www\.)[^\s<>\"']+|\b(?:[a-z0-9-]+\.)+(?:com|net|org|co|io|me|ly|to|it|shop|store|app|link|de|fr|es|uk|ca|au)(?:/[^\s<>\"']*)?"
 )
-# Cheap test for "could there be a link here" before the expensive URL regex.
+# Cheap test for "could there be a link here" before the expensive URL regex. It
+# starts with a literal '.', which the regex engine finds by a fast scan; an
+# alternation with "www." in front would make it try every position.
 _URL_HINT = re.compile(
-    r"://|www\.|\.(?:com|net|org|co|io|me|ly|to|it|shop|store|app|link|de|fr|es|uk|ca|au)\b",
+    r"\.(?:com|net|org|co|io|me|ly|to|it|shop|store|app|link|de|fr|es|uk|ca|au)\b",
     re.IGNORECASE,
 )
 # Tags are found by their sigil and vetted by the character before it in Python
@@ -68,7 +70,9 @@ class Tag(NamedTuple):
     text: str
     start: int
     end: int
-    index: int
+    # Its position among the caption's tags of its kind (0 = first). Not "index",
+    # which would shadow tuple.index.
+    nth: int
 
 
 class Anatomy:
@@ -161,7 +165,7 @@ class Anatomy:
     def run_length(self, tag: Tag) -> int:
         """How many hashtags stand in the run that holds ``tag``."""
         self.hashtags  # noqa: B018 - make sure runs are computed
-        first, last = self._runs[tag.index]
+        first, last = self._runs[tag.nth]
         return last - first + 1
 
 
@@ -176,7 +180,11 @@ def chained_tag(text: str, i: int) -> bool:
 
 def might_link(text: str) -> bool:
     """Cheap pre-test: could ``text`` hold a link?"""
-    return "." in text and ("://" in text or _URL_HINT.search(text) is not None)
+    return "." in text and (
+        "://" in text
+        or _URL_HINT.search(text) is not None
+        or any(w in text for w in ("www.", "WWW.", "Www."))
+    )
 
 
 def anatomy(text: str) -> Anatomy:
@@ -205,8 +213,9 @@ def pipeline(lang: str) -> Language:
     # Creating a lexeme for every new word computes ~25 lexical attributes; the
     # term patterns use a handful, and captions bring new words (handles, codes,
     # numbers) without end, so keep only those.
-    getters = nlp.vocab.lex_attr_getters
-    nlp.vocab.lex_attr_getters = {k: getters[k] for k in _LEX_ATTRS if k in getters}
+    vocab: Any = nlp.vocab  # spaCy's stubs do not declare lex_attr_getters
+    getters = vocab.lex_attr_getters
+    vocab.lex_attr_getters = {k: getters[k] for k in _LEX_ATTRS if k in getters}
     defaults = nlp.Defaults
     # '#' and '@' must not be split off: "#ad" is one token, "#adventure" another.
     prefixes = [p for p in defaults.prefixes or () if p not in ("#", "@")]
@@ -278,6 +287,29 @@ class CompiledTerm:
     at_start: bool
     # Characters the rest of the term may take before and after its anchor.
     reach: tuple[int, int] = (60, 60)
+    # The anchor is the term's first token and the term must open a line.
+    anchor_first: bool = False
+
+    @property
+    def needs(self) -> tuple[tuple[str, ...], ...]:
+        """Strings the lower-cased text around a match must contain, each as its choices.
+
+        A necessary condition, checked with C-speed substring tests before a window
+        is tokenised: a token whose LOWER is "free" cannot match where "free" is not
+        a substring, and a {handle} needs an '@'. Optional tokens need nothing.
+        """
+        needs: list[tuple[str, ...]] = []
+        for spec in self.pattern:
+            if str(spec.get("OP", "")).startswith("{0"):
+                continue
+            value = spec.get("LOWER")
+            if isinstance(value, str):
+                needs.append((value,))
+            elif isinstance(value, dict) and "IN" in value:
+                needs.append(tuple(value["IN"]))
+            elif spec.get("TEXT") == {"REGEX": _HANDLE_TOKEN}:
+                needs.append(("@",))
+        return tuple(needs)
 
     @property
     def literal_words(self) -> tuple[str, ...] | None:
@@ -383,11 +415,18 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
         raise PatternError("a pattern needs at least one literal word")
     _score, anchor, at = max(anchors, key=lambda a: a[0])
     reach = (sum(widths[:at]) + 2, sum(widths[at + 1 :]) + 2)
-    return CompiledTerm(key, tuple(tokens), anchor, at_start, reach)
+    return CompiledTerm(key, tuple(tokens), anchor, at_start, reach, at_start and at == 0)
 
 
 _ANCHOR_WORD = re.compile(r"#?\w+")
-_TAG_WORD = re.compile(r"#\w+")
+
+# Words that make "#<x>partner" / "#<x>ambassador" an ordinary word, not a brand
+# tag ("#mypartner", "#lifepartner", "#crimepartner").
+NOT_BRANDS = frozenset(
+    "my your our his her their the a best life crime dance gym workout travel business "
+    "study running run climbing training love perfect dream new old true real fitness "
+    "sparring tennis hiking yoga chess writing reading book cuddle partner".split()
+)
 
 
 class Words:
@@ -410,7 +449,7 @@ class Words:
     @property
     def tags(self) -> list[str]:
         """The distinct hashtags (lower-case, with '#')."""
-        return sorted(set(_TAG_WORD.findall(self.lower)))
+        return sorted({w for w in self.list if w[0] == "#"})
 
     @property
     def unique(self) -> set[str]:
@@ -445,13 +484,19 @@ class Anchors:
         self._heads = tuple({h for h, t in self.shapes if not t})
 
     def key(self, word: str) -> str | None:
-        """The anchor key ``word`` hits (itself, or its tag shape), or None."""
+        """The anchor key ``word`` hits (itself, or its tag shape), or None.
+
+        A tag whose middle is an ordinary word ("#gympartner") fits no shape: no
+        term could count it, so it is not worth tokenising.
+        """
         if word in self.words:
             return word
         if word.startswith("#") and (word.endswith(self._tails) or word.startswith(self._heads)):
             for h, t in self.shapes:
                 if word.startswith(h) and word.endswith(t) and len(word) > len(h) + len(t):
-                    return f"{h}*{t}"
+                    core = word[len(h) : len(word) - len(t)]
+                    if len(core) >= 2 and core not in NOT_BRANDS:
+                        return f"{h}*{t}"
         return None
 
     def find(self, text: str, words: Words | None = None) -> list[tuple[int, int, str]]:
@@ -459,8 +504,8 @@ class Anchors:
         words = words or Words.of(text)
         lower = words.lower
         if len(lower) != len(text):  # a few characters change length when lower-cased
-            hits = ((m.span(), self.key(m.group().lower())) for m in _ANCHOR_WORD.finditer(text))
-            return [(s, e, k) for (s, e), k in hits if k]
+            keyed = ((m.span(), self.key(m.group().lower())) for m in _ANCHOR_WORD.finditer(text))
+            return [(s, e, k) for (s, e), k in keyed if k]
         unique = words.unique
         found = {w: w for w in unique & self.words}
         if self.shapes and "#" in lower:
@@ -491,9 +536,11 @@ class Anchors:
         return hits
 
 
-@dataclass(frozen=True)
-class Match:
-    """A term found in text: which term and where (offsets into the searched text)."""
+class Match(NamedTuple):
+    """A term found in text: which term and where (offsets into the searched text).
+
+    A NamedTuple (immutable, hashable, built at C speed) like Tag: many are made per caption.
+    """
 
     key: str
     start: int
@@ -530,11 +577,23 @@ class TermMatcher:
         # Per anchor key, the widest reach of the terms anchored there: a window
         # around "#ad" is the tag itself, one around "thanks" spans the gift phrase.
         self.reach: dict[str, tuple[int, int]] = {}
+        # Per anchor key, what the text around an anchor must hold for any term
+        # anchored there to match: (must open a line, needed strings) per term.
+        # Keys absent here are never gated (some term needs nothing more).
+        self._gates: dict[str, list[tuple[bool, tuple[tuple[str, ...], ...]]]] = {}
+        ungated: set[str] = set()
         for term in terms:
+            needs = term.needs
             for anchor in term.anchor:
                 k = _anchor_key(anchor)
                 before, after = self.reach.get(k, (0, 0))
                 self.reach[k] = (max(before, term.reach[0]), max(after, term.reach[1]))
+                # The anchor itself is found already; keep only the other needs.
+                rest = tuple(n for n in needs if anchor not in n)
+                if not rest and not term.anchor_first:
+                    ungated.add(k)
+                else:
+                    self._gates.setdefault(k, []).append((term.anchor_first, rest))
             words = term.literal_words
             if words is not None:
                 self.phrases.add(term.key, [Doc(self.nlp.vocab, words=list(words))])
@@ -551,6 +610,8 @@ class TermMatcher:
                     matcher.add(term.key, [list(term.pattern)])
             if term.at_start:
                 self._start_only.add(term.key)
+        for k in ungated:
+            self._gates.pop(k, None)
         self.anchors = Anchors(terms)
         self._cache: dict[tuple[str, frozenset[str]], tuple[tuple[str, int, int], ...]] = {}
 
@@ -580,12 +641,34 @@ class TermMatcher:
         self._cache[cache_key] = result
         return result
 
+    def _passes(self, key: str, text: str, lower: str, a_start: int, start: int, end: int) -> bool:
+        """Whether some term anchored at ``key`` could match in ``text[start:end]``."""
+        gates = self._gates.get(key)
+        if gates is None:
+            return True
+        opens_line: bool | None = None
+        for anchor_first, needs in gates:
+            if anchor_first:
+                if opens_line is None:
+                    opens_line = at_line_start(text, a_start)
+                if not opens_line:
+                    continue
+            if all(any(lower.find(c, start, end) != -1 for c in choices) for choices in needs):
+                return True
+        return False
+
     def windows(
         self, text: str, words: Words | None = None
     ) -> list[tuple[int, int, frozenset[str]]]:
         """Spans of ``text`` worth tokenising (the line around each anchor, cut to ±60 chars),
-        each with the anchor keys found in it."""
+        each with the anchor keys found in it. Anchors around which no term could
+        match (a needed word is missing, a line-opening term not at a line start)
+        are dropped before anything is tokenised."""
         spans: list[tuple[int, int, frozenset[str]]] = []
+        words = words or Words.of(text)
+        # Lower-casing can change the length of a few characters; then the gate
+        # would look at the wrong offsets, so it lets everything through.
+        lower = words.lower if len(words.lower) == len(text) else None
         for a_start, a_end, key in self.anchors.find(text, words):
             line_start = text.rfind("\n", 0, a_start) + 1
             line_end = text.find("\n", a_end)
@@ -610,6 +693,8 @@ class TermMatcher:
             if end < line_end:
                 space = text.find(" ", end, line_end)
                 end = space if space != -1 else line_end
+            if lower is not None and not self._passes(key, text, lower, a_start, start, end):
+                continue
             if spans and start <= spans[-1][1]:
                 prev = spans[-1]
                 spans[-1] = (prev[0], max(end, prev[1]), prev[2] | {key})
@@ -690,9 +775,26 @@ _DISTINCTIVE = {
 }
 
 
+# Weights are kept as integers in units of 1/420 (420 is divisible by 1..7, the
+# possible numbers of languages sharing a word): integer sums do not depend on the
+# order they are added in, so the answer is the same whatever the set order.
+_UNIT = 420
+
+
+# Each word's weights, one per language, are packed into one integer in fields of
+# _BITS bits, in units of 1/_UNIT (420 is divisible by 1..7, the possible numbers of
+# languages sharing a word). One C-level sum over a caption's stop words then adds
+# all seven scores at once, and integer sums do not depend on the order they are
+# added in, so the answer is the same whatever the set order.
+_UNIT = 420
+_BITS = 24  # room for 19,000 words of the heaviest weight in one caption
+_MASK = (1 << _BITS) - 1
+_SHIFTS = tuple((i * _BITS, lang) for i, lang in enumerate(_DETECT_LANGS))
+
+
 @lru_cache(maxsize=1)
-def _stopword_weights() -> dict[str, dict[str, float]]:
-    """word → {language: weight}, weights 1/(number of languages listing the word)."""
+def _stopword_weights() -> tuple[frozenset[str], dict[str, int]]:
+    """All stop words, and each word's packed weights (_UNIT/number of languages listing it)."""
     import importlib.util
     from pathlib import Path
 
@@ -712,18 +814,22 @@ def _stopword_weights() -> dict[str, dict[str, float]]:
     for words in lists.values():
         for w in words:
             counts[w] = counts.get(w, 0) + 1
-    weights: dict[str, dict[str, float]] = {}
+    weights: dict[str, dict[str, int]] = {}
     for lang, words in lists.items():
         for w in words:
-            weights.setdefault(w, {})[lang] = 1.0 / counts[w]
-    for w in _NOISE:
-        weights.pop(w, None)
+            if w not in _NOISE:
+                weights.setdefault(w, {})[lang] = _UNIT // counts[w]
     # spaCy's lists share many short words across Romance languages; these few
     # are frequent in captions and tell the languages apart, so they weigh more.
-    for lang, words in _DISTINCTIVE.items():
-        for w in words.split():
-            weights.setdefault(w, {})[lang] = weights.get(w, {}).get(lang, 0.0) + 1.0
-    return weights
+    for lang, distinctive in _DISTINCTIVE.items():
+        for w in distinctive.split():
+            per_lang = weights.setdefault(w, {})
+            per_lang[lang] = per_lang.get(lang, 0) + _UNIT
+    packed = {
+        w: sum(per_lang.get(lang, 0) << shift for shift, lang in _SHIFTS)
+        for w, per_lang in weights.items()
+    }
+    return frozenset(packed), packed
 
 
 def detect_language(text: str, words: Words | None = None) -> tuple[str | None, float]:
@@ -732,21 +838,18 @@ def detect_language(text: str, words: Words | None = None) -> tuple[str | None, 
     Hashtags are ignored: a pile of English tags on a German caption says nothing
     about the audience.
     """
-    weights = _stopword_weights()
-    scores: dict[str, float] = {}
-    # Distinct words are evidence enough, and a set intersection finds the stop
-    # words among them at C speed; hashtags never match (no stop word has a '#').
-    # Sorted: float sums depend on their order, and set order changes with the
-    # process's hash seed; the same caption must get the same answer everywhere.
-    for word in sorted((words or Words.of(text)).unique & weights.keys()):
-        for lang, w in weights[word].items():
-            scores[lang] = scores.get(lang, 0.0) + w
-    if not scores:
+    every, packed = _stopword_weights()
+    # Distinct words are evidence enough; a set intersection finds the stop words
+    # among them (hashtags never match: no stop word has a '#').
+    total = sum(map(packed.__getitem__, (words or Words.of(text)).unique & every))
+    if not total:
         return None, 0.0
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    best, best_score = ranked[0]
-    second = ranked[1][1] if len(ranked) > 1 else 0.0
-    if best_score < 1.5 or best_score < second * 1.4:
+    # Highest score first, ties to the alphabetically first language.
+    ranked = sorted([(-((total >> shift) & _MASK), lang) for shift, lang in _SHIFTS])
+    best_score, best = -ranked[0][0], ranked[0][1]
+    second = -ranked[1][0]
+    # Under 1.5 words' worth, or under 1.4x the runner-up: not sure enough.
+    if best_score * 2 < 3 * _UNIT or best_score * 5 < second * 7:
         return None, 0.0
-    confidence = min(1.0, (best_score - second) / max(best_score, 1e-9)) * min(1.0, best_score / 4)
+    confidence = min(1.0, (best_score - second) / best_score) * min(1.0, best_score / (4 * _UNIT))
     return best, round(confidence, 2)

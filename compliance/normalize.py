@@ -127,7 +127,9 @@ _REWRITE = re.compile(
 )
 _WORD = re.compile(r"[^\W\d_]+")
 _LATIN = re.compile(r"[A-Za-z]")
-_HASH_INNER_SYMBOL = re.compile(r"(?<=#)([A-Za-z]+)([^\w\s#@]+)(?=[A-Za-z])")
+# Starts with a literal '#' (not a look-behind) so the regex engine can skip to
+# each '#' instead of trying every position.
+_HASH_INNER_SYMBOL = re.compile(r"#([A-Za-z]+)([^\w\s#@]+)(?=[A-Za-z])")
 
 FULLWIDTH = "fullwidth"
 INVISIBLE = "zero_width"
@@ -281,10 +283,7 @@ def _ranges(marks: dict[int, str]) -> tuple[tuple[int, int, str], ...]:
 def _fold_inner_symbols(norm: Normalized) -> Normalized:
     """Drop emoji and symbols put between the letters of a hashtag ("#a🔥d" → "#ad")."""
     text = norm.text
-    if "#" not in text or (text.isascii() and not _HASH_INNER_SYMBOL.search(text)):
-        return norm
-    m = _HASH_INNER_SYMBOL.search(text)
-    if not m:
+    if "#" not in text or not _HASH_INNER_SYMBOL.search(text):
         return norm
     index = list(norm.index) if norm.index is not None else list(range(len(text)))
     evasions = list(norm.evasions)

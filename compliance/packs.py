@@ -507,7 +507,7 @@ def _load_rule(path: Path, pack_id: str, kinds: Mapping[str, Any]) -> Rule:
     if not isinstance(data, dict):
         raise doc.error("expected a mapping")
     kind_name = data.get("extends")
-    if kind_name not in kinds:
+    if not isinstance(kind_name, str) or kind_name not in kinds:
         raise doc.error(
             f"extends: unknown kind {kind_name!r} (kinds: {', '.join(sorted(kinds))})", "extends"
         )

@@ -13,6 +13,7 @@ from compliance.nlp import (
     validate_pattern,
 )
 from compliance.normalize import normalize
+from compliance.packs import load_packs
 from compliance.signals import affiliate_links, promo_codes
 
 
@@ -132,3 +133,45 @@ def test_affiliate_links():
         "https://amzn.to/3xYz",
         "https://shop.example.com/p?tag=maya-20",
     ]
+
+
+def _captions_of_every_case() -> list[str]:
+    """Every devset caption and rule example: the texts the gate must not change."""
+    from pathlib import Path
+
+    import yaml
+
+    captions = []
+    for path in sorted((Path(__file__).parent / "devset").glob("*.yaml")):
+        captions += [c["caption"] for c in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    for pack in load_packs():
+        for rule in pack.rules:
+            captions += [e.caption for e in (*rule.fail, *rule.passes)]
+    return captions
+
+
+def test_window_gate_never_changes_what_is_found():
+    # The gate skips windows where a term could not match (a needed word is
+    # missing, a line-opening term not at a line start). Run every pack's matcher
+    # with and without it over every case: the matches must be the same, and the
+    # gate must actually skip some windows, or it is not doing its job.
+    from compliance.engine import _MATCHERS
+
+    captions = [normalize(c).text for c in _captions_of_every_case()]
+    skipped = 0
+    for pack in load_packs():
+        gated = _MATCHERS.get(pack)
+        ungated = TermMatcher.__new__(TermMatcher)
+        ungated.__dict__.update(gated.__dict__)
+        ungated._gates = {}
+        ungated._cache = {}
+        for text in captions:
+            assert gated.find(text) == ungated.find(text), (pack.id, text)
+            skipped += len(ungated.windows(text)) - len(gated.windows(text))
+    assert skipped > 100
+
+
+def test_ordinary_words_in_brand_tag_shapes_are_not_anchors():
+    m = TermMatcher([compile_term("bp", "#*partner", "en")], "en")
+    assert m.windows("#gympartner #lifepartner #mypartner #xpartner") == []
+    assert m.find("#glowlabpartner") == [("bp", 0, 15)]

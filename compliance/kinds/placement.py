@@ -56,7 +56,7 @@ def evaluate(rule: Rule, a: Analysis) -> list[Finding]:
         return []
     tag = a.anatomy.hashtag_at(_norm_start(a, first))
     run = a.anatomy.run_length(tag) if tag else 0
-    position = tag.index + 1 if tag else 0
+    position = tag.nth + 1 if tag else 0
     return [make_finding(rule, a, first.span, match=first.text, run=run, position=position)]
 
 
