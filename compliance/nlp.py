@@ -568,7 +568,9 @@ class TermMatcher:
     window around "thanks" never pays for the "#*partner" patterns.
     """
 
-    def __init__(self, terms: Sequence[CompiledTerm], lang: str) -> None:
+    def __init__(self, terms: Sequence[CompiledTerm], lang: str, *, gate: bool = True) -> None:
+        """``gate=False`` tokenises every window around an anchor (for tests that
+        check the gate changes nothing)."""
         self.lang = lang
         self.nlp = pipeline(lang)
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
@@ -612,6 +614,8 @@ class TermMatcher:
                 self._start_only.add(term.key)
         for k in ungated:
             self._gates.pop(k, None)
+        if not gate:
+            self._gates = {}
         self.anchors = Anchors(terms)
         self._cache: dict[tuple[str, frozenset[str]], tuple[tuple[str, int, int], ...]] = {}
 
