@@ -1,7 +1,10 @@
 """Helpers shared by the benchmark scripts: paths, timing passes, memory and formatting.
 
-Importing this module puts the repository root on ``sys.path`` so that the scripts
-run as plain ``python bench/<script>.py`` from a checkout, installed or not.
+Importing this module puts the repository root at the end of ``sys.path`` so that
+the scripts run as plain ``python bench/<script>.py`` from a checkout, installed or
+not. At the end: an installed ``compliance`` (with its mypyc-compiled modules, see
+setup.py) is the one measured; the checkout's sources only stand in when nothing is
+installed. ``machine()`` says which one ran.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ REPO = BENCH.parent
 SHARED = REPO.parent / "shared"
 INSTASYNTH = SHARED / "corpora" / "instasynth" / "synthetic_captions.csv"
 
-for _p in (str(REPO), str(BENCH)):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
+if str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 
 from corpus import tokenizer_rate  # noqa: E402  (needs BENCH on sys.path)
 
@@ -129,8 +133,17 @@ def machine() -> str:
         spacy_version = "?"
     return (
         f"machine: nproc {os.cpu_count()}, Python {platform.python_version()}, "
-        f"spaCy {spacy_version}, {platform.system()} {platform.machine()}"
+        f"spaCy {spacy_version}, {platform.system()} {platform.machine()}\n{build()}"
     )
+
+
+def build() -> str:
+    """Which compliance is measured: where it is imported from, compiled or interpreted."""
+    import compliance.nlp
+
+    where = Path(compliance.nlp.__file__)
+    how = "mypyc-compiled" if where.suffix in (".so", ".pyd") else "interpreted (pure Python)"
+    return f"compliance: {how}, from {where.parent}"
 
 
 def quiet_gc(fn: Callable[[], Any]) -> Any:
