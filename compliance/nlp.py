@@ -201,6 +201,10 @@ _LEX_ATTRS = (
 )  # fmt: skip
 
 
+_EMOJI_TAIL = "[\u200d\ufe00-\ufe0f\u20e3]"
+_EMOJI_CHAR = "[\u200d\ufe00-\ufe0f\u20e3\u2600-\u27bf\U0001f000-\U0001faff]"
+
+
 @cache
 def pipeline(lang: str) -> Language:
     """A blank spaCy pipeline for ``lang`` whose tokenizer keeps tags and links whole.
@@ -218,9 +222,15 @@ def pipeline(lang: str) -> Language:
     vocab.lex_attr_getters = {k: getters[k] for k in _LEX_ATTRS if k in getters}
     defaults = nlp.Defaults
     # '#' and '@' must not be split off: "#ad" is one token, "#adventure" another.
-    prefixes = [p for p in defaults.prefixes or () if p not in ("#", "@")]
-    # Split punctuation glued before a tag: "Ad,#sp" -> "Ad" "," "#sp".
-    infixes = [*(defaults.infixes or ()), r"[,;!?.:|)\]](?=[#@])"]
+    # Variation selectors, joiners and keycaps end emoji ("❤️", "🏃‍♀️"); glued to a
+    # tag ("❤️#ad") they would stay on the tag's token and hide it.
+    prefixes = [
+        *(p for p in defaults.prefixes or () if p not in ("#", "@")),
+        _EMOJI_TAIL,
+    ]
+    # Split punctuation or emoji glued before a tag: "Ad,#sp" -> "Ad" "," "#sp",
+    # "love🔥#ad" -> "love🔥" "#ad".
+    infixes = [*(defaults.infixes or ()), rf"(?:[,;!?.:|)\]]|{_EMOJI_CHAR})(?=[#@])"]
     nlp.tokenizer = Tokenizer(
         nlp.vocab,
         rules=defaults.tokenizer_exceptions,

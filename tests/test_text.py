@@ -95,6 +95,8 @@ def test_term_matcher_uses_tokens_not_substrings():
     assert keys("Ad: loving this #adventure") == ["colon"]
     assert keys("ad hoc plans, AD 79, add to cart, #adidas") == []
     assert keys("loving it #ad🔥 #glowlabpartner") == ["ad", "bp"]
+    # Emoji glued in front, with variation selectors and joiners: "❤️#ad".
+    assert keys("loving it ❤️#ad 🏃‍♀️#glowlabpartner love🔥#ad") == ["ad", "bp", "ad"]
     assert keys("thanks @glowlab for the free serum!!") == ["thx"]
     assert keys("so good\nAd: new line start") == ["colon"]
     assert keys("this is bad: no") == []
