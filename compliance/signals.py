@@ -28,6 +28,9 @@ from compliance.nlp import Anatomy
 _CODE_WORDS = (
     r"(?:promo|discount|coupon|rabatt|gutschein|voucher)?\s?code|c[oó]digo(?:\s(?:de\s)?descuento)?"
     r"|codice(?:\ssconto)?|code\spromo|cupom|cup[oó]n|kortingscode"
+    # "Coupon: BOOK10", "voucher SAVE20", "Promo: GLOW20" (a bare "promo" only
+    # before a colon: "promo video" is no offer).
+    r"|coupon|voucher|promo(?=\s*:)"
 )
 PROMO_CODE_RE = re.compile(
     rf"(?i)(?<![\w])(?:{_CODE_WORDS})\b\s*[:\-–=]?\s*[\"'“‘«]?(?P<code>[A-Za-z0-9][A-Za-z0-9_\-]{{2,24}})"
@@ -100,7 +103,14 @@ def might_offer_code(text: str) -> bool:
     """Cheap pre-test: could ``text`` offer a promo code at all? (Substring tests are
     far cheaper than any regex over a long caption.)"""
     lower = text.lower()
-    return "cod" in lower or "cód" in lower or "cup" in lower
+    return (
+        "cod" in lower
+        or "cód" in lower
+        or "cup" in lower
+        or "coupon" in lower
+        or "voucher" in lower
+        or "promo" in lower
+    )
 
 
 def promo_codes(text: str) -> list[Signal]:
