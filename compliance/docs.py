@@ -110,12 +110,11 @@ def pack_markdown(pack: Pack) -> str:
         "",
         "Fold ('... more' cut-off, characters): "
         + ", ".join(f"{k} {'none' if v is None else v}" for k, v in pack.folds.items())
-        + f"; or after {pack.max_line_breaks} line breaks. A run of {pack.hashtag_run} or more"
-        " hashtags buries a disclosure"
+        + f"; or after {pack.max_line_breaks} line breaks. "
         + (
-            f"; it must also be among the first {pack.max_hashtag_position} hashtags."
+            f"A disclosure must be among the first {pack.max_hashtag_position} hashtags."
             if pack.max_hashtag_position
-            else "."
+            else f"A run of {pack.hashtag_run} or more hashtags buries a disclosure."
         ),
         "",
     ]

@@ -338,9 +338,12 @@ def _disclosure(
     buried = False
     tag = anat.hashtag_at(m.start) if norm.text.startswith("#", m.start) else None
     if tag is not None and not first_element:
-        buried = anat.run_length(tag) >= pack.hashtag_run
-        if pack.max_hashtag_position is not None and tag.nth + 1 > pack.max_hashtag_position:
-            buried = True
+        if pack.max_hashtag_position is not None:
+            # The regulator's own number (Italy: "within the first three
+            # hashtags") replaces the operational run length.
+            buried = tag.nth + 1 > pack.max_hashtag_position
+        else:
+            buried = anat.run_length(tag) >= pack.hashtag_run
     evasion = norm.evasions_in(m.start, m.end)
     if (
         tag is not None
