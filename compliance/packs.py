@@ -72,6 +72,11 @@ class Located:
         return PackError(self.where(*keys), message)
 
 
+# libyaml's parser when PyYAML was built with it: it keeps the same line marks and
+# is ~15x faster, which is a third of `compliance check --text` start-up.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(path: Path) -> Located:
     """Parse a YAML file, keeping line numbers; syntax errors become PackError."""
     try:
@@ -79,7 +84,7 @@ def load_yaml(path: Path) -> Located:
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(str(path), f"cannot read: {exc}") from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
