@@ -443,7 +443,12 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
     if not literal or not anchors:
         raise PatternError("a pattern needs at least one literal word")
     _score, anchor, at = max(anchors, key=lambda a: a[0])
-    reach = (sum(widths[:at]) + 2, sum(widths[at + 1 :]) + 2)
+    # A side with no tokens needs no reach: the window around a one-token term is
+    # the token itself (widened to whole words), the same text in every post.
+    reach = (
+        sum(widths[:at]) + 2 if at > 0 else 0,
+        sum(widths[at + 1 :]) + 2 if at + 1 < len(widths) else 0,
+    )
     return CompiledTerm(key, tuple(tokens), anchor, at_start, reach, at_start and at == 0)
 
 
@@ -579,8 +584,6 @@ class Match(NamedTuple):
 # Windows whose matches are remembered; cleared when full (cheap, and a rebuild
 # refills the common ones within a few hundred posts).
 _WINDOW_CACHE = 20_000
-# How far a window reaches around an anchor when its terms say nothing narrower.
-_REACH = 60
 
 
 def _anchor_key(anchor: str) -> str:
@@ -608,11 +611,14 @@ class TermMatcher:
         # Per anchor key, the widest reach of the terms anchored there: a window
         # around "#ad" is the tag itself, one around "thanks" spans the gift phrase.
         self.reach: dict[str, tuple[int, int]] = {}
-        # Per anchor key, what the text around an anchor must hold for any term
-        # anchored there to match: (must open a line, needed strings) per term.
-        # Keys absent here are never gated (some term needs nothing more).
-        self._gates: dict[str, list[tuple[bool, tuple[tuple[str, ...], ...]]]] = {}
-        ungated: set[str] = set()
+        # Per anchor key, the reach of the terms that need nothing more than their
+        # anchor (always tokenised), and the terms that do: (must open a line,
+        # needed strings, reach before, reach after). A window is sized by the
+        # terms that could match in it, so the window around "#sp" is the tag
+        # alone unless "not a #sp" could be there: the same few windows recur
+        # across posts and their matches come from the memo.
+        self._base: dict[str, tuple[int, int]] = {}
+        self._gated: dict[str, list[tuple[bool, tuple[tuple[str, ...], ...], int, int]]] = {}
         for term in terms:
             needs = term.needs
             for anchor in term.anchor:
@@ -621,10 +627,11 @@ class TermMatcher:
                 self.reach[k] = (max(before, term.reach[0]), max(after, term.reach[1]))
                 # The anchor itself is found already; keep only the other needs.
                 rest = tuple(n for n in needs if anchor not in n)
-                if not rest and not term.anchor_first:
-                    ungated.add(k)
+                if gate and (rest or term.anchor_first):
+                    self._gated.setdefault(k, []).append((term.anchor_first, rest, *term.reach))
                 else:
-                    self._gates.setdefault(k, []).append((term.anchor_first, rest))
+                    before, after = self._base.get(k, (-1, -1))
+                    self._base[k] = (max(before, term.reach[0]), max(after, term.reach[1]))
             words = term.literal_words
             if words is not None:
                 self.phrases.add(term.key, [Doc(self.nlp.vocab, words=list(words))])
@@ -641,10 +648,6 @@ class TermMatcher:
                     matcher.add(term.key, [list(term.pattern)])
             if term.at_start:
                 self._start_only.add(term.key)
-        for k in ungated:
-            self._gates.pop(k, None)
-        if not gate:
-            self._gates = {}
         self.anchors = Anchors(terms)
         self._cache: dict[tuple[str, frozenset[str]], tuple[tuple[str, int, int], ...]] = {}
 
@@ -674,29 +677,48 @@ class TermMatcher:
         self._cache[cache_key] = result
         return result
 
-    def _passes(self, key: str, text: str, lower: str, a_start: int, start: int, end: int) -> bool:
-        """Whether some term anchored at ``key`` could match in ``text[start:end]``."""
-        gates = self._gates.get(key)
-        if gates is None:
-            return True
+    def _extent(
+        self,
+        key: str,
+        text: str,
+        lower: str | None,
+        a_start: int,
+        a_end: int,
+        bounds: tuple[int, int],
+    ) -> tuple[int, int] | None:
+        """(start, end) of the window around one anchor, sized by the terms anchored
+        there that could match in it; None when none could."""
+        line_start, line_end = bounds
+        before, after = self._base.get(key, (-1, -1))
         opens_line: bool | None = None
-        for anchor_first, needs in gates:
+        for anchor_first, needs, b, a in self._gated.get(key, ()):
+            if b <= before and a <= after:
+                continue  # the window is as wide already
+            if lower is None:  # offsets unreliable: let the term through
+                before, after = max(before, b), max(after, a)
+                continue
             if anchor_first:
                 if opens_line is None:
                     opens_line = at_line_start(text, a_start)
                 if not opens_line:
                     continue
+            start, end = _widen(
+                text, max(line_start, a_start - b), min(line_end, a_end + a), bounds
+            )
             if all(any(lower.find(c, start, end) != -1 for c in choices) for choices in needs):
-                return True
-        return False
+                before, after = max(before, b), max(after, a)
+        if before < 0:
+            return None
+        return _widen(text, max(line_start, a_start - before), min(line_end, a_end + after), bounds)
 
     def windows(
         self, text: str, words: Words | None = None
     ) -> list[tuple[int, int, frozenset[str]]]:
-        """Spans of ``text`` worth tokenising (the line around each anchor, cut to ±60 chars),
-        each with the anchor keys found in it. Anchors around which no term could
-        match (a needed word is missing, a line-opening term not at a line start)
-        are dropped before anything is tokenised."""
+        """Spans of ``text`` worth tokenising (the line around each anchor, cut to the
+        reach of its terms), each with the anchor keys found in it. Terms that could
+        not match around an anchor (a needed word is missing, a line-opening term
+        not at a line start) neither widen its window nor, if none is left, make
+        one: nothing is tokenised for them."""
         spans: list[tuple[int, int, frozenset[str]]] = []
         words = words or Words.of(text)
         # Lower-casing can change the length of a few characters; then the gate
@@ -707,7 +729,6 @@ class TermMatcher:
             line_end = text.find("\n", a_end)
             if line_end == -1:
                 line_end = len(text)
-            before, after = self.reach.get(key, (_REACH, _REACH))
             if text[a_start] == "#" and a_start and text[a_start - 1].isalnum():
                 # A tag in a chain ("#granola#sponsored#vegan"): the tokenizer would
                 # see one token, so the tag is its own window.
@@ -716,18 +737,10 @@ class TermMatcher:
                     tag_end += 1
                 spans.append((a_start, tag_end, frozenset((key,))))
                 continue
-            start = max(line_start, a_start - before)
-            end = min(line_end, a_end + after)
-            # Widen to whole words: a window must not start or end inside a token
-            # ("@koalacampers. Advertising" needs the '.' glued to the handle).
-            if start > line_start:
-                space = text.rfind(" ", line_start, start)
-                start = space + 1 if space != -1 else line_start
-            if end < line_end:
-                space = text.find(" ", end, line_end)
-                end = space if space != -1 else line_end
-            if lower is not None and not self._passes(key, text, lower, a_start, start, end):
+            extent = self._extent(key, text, lower, a_start, a_end, (line_start, line_end))
+            if extent is None:
                 continue
+            start, end = extent
             if spans and start <= spans[-1][1]:
                 prev = spans[-1]
                 spans[-1] = (prev[0], max(end, prev[1]), prev[2] | {key})
@@ -748,6 +761,20 @@ class TermMatcher:
         # Fully ordered (the key breaks ties), so results never depend on set order.
         found.sort(key=lambda m: (m.start, -(m.end - m.start), m.key))
         return found
+
+
+def _widen(text: str, start: int, end: int, bounds: tuple[int, int]) -> tuple[int, int]:
+    """Widen [start, end) to whole words within the line ``bounds``: a window must not
+    start or end inside a token ("@koalacampers. Advertising" needs the '.' glued to
+    the handle)."""
+    line_start, line_end = bounds
+    if start > line_start:
+        space = text.rfind(" ", line_start, start)
+        start = space + 1 if space != -1 else line_start
+    if end < line_end:
+        space = text.find(" ", end, line_end)
+        end = space if space != -1 else line_end
+    return start, end
 
 
 _LEADING = re.compile(r"[\W_]*")
