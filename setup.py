@@ -4,7 +4,7 @@ Package metadata lives in setup.cfg; this file only adds the optional compiled
 modules. The engine's per-caption work is many small string and set operations,
 where the interpreter's overhead is most of the cost; mypyc turns the typed
 Python of these modules into C extensions (as black and mypy ship) for roughly a
-third less time per caption. The Python sources are installed too: where no C
+quarter less time per caption. The Python sources are installed too: where no C
 compiler is available, or with COMPLIANCE_PURE_PYTHON=1, the build skips the
 extensions and the same code runs interpreted, with the same results.
 """
