@@ -27,7 +27,6 @@ from compliance.model import (
     VerdictKind,
 )
 from compliance.nlp import (
-    NOT_BRANDS,
     Anatomy,
     Match,
     PatternError,
@@ -35,6 +34,7 @@ from compliance.nlp import (
     Words,
     anatomy,
     at_line_start,
+    brand_like,
     compile_term,
     detect_language,
     might_link,
@@ -246,8 +246,7 @@ def _brand_tag(tag: str, pattern: str) -> bool:
     star = next(w for w in pattern.split() if "*" in w)
     head, tail = star.lstrip("^#").split("*")
     body = tag.lstrip("#").lower()
-    core = body[len(head) : len(body) - len(tail)] if tail else body[len(head) :]
-    return len(core) >= 2 and core not in NOT_BRANDS
+    return brand_like(body[len(head) : len(body) - len(tail)] if tail else body[len(head) :])
 
 
 _SPEECH = re.compile(

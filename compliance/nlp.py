@@ -463,6 +463,11 @@ NOT_BRANDS = frozenset(
 )
 
 
+def brand_like(core: str) -> bool:
+    """Whether the <x> of a "#<x>partner"-style tag can name a brand (not "gym", "my")."""
+    return len(core) >= 2 and core.lower() not in NOT_BRANDS
+
+
 class Words:
     """A caption lower-cased and cut into words once, shared by the anchor scan and
     language identification (each would otherwise scan the caption again)."""
@@ -527,10 +532,13 @@ class Anchors:
             return word
         if word.startswith("#") and (word.endswith(self._tails) or word.startswith(self._heads)):
             for h, t in self.shapes:
-                if word.startswith(h) and word.endswith(t) and len(word) > len(h) + len(t):
-                    core = word[len(h) : len(word) - len(t)]
-                    if len(core) >= 2 and core not in NOT_BRANDS:
-                        return f"{h}*{t}"
+                if (
+                    word.startswith(h)
+                    and word.endswith(t)
+                    and len(word) > len(h) + len(t)
+                    and brand_like(word[len(h) : len(word) - len(t)])
+                ):
+                    return f"{h}*{t}"
         return None
 
     def find(self, text: str, words: Words | None = None) -> list[tuple[int, int, str]]:
@@ -608,9 +616,6 @@ class TermMatcher:
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matchers: dict[str, Matcher] = {}
         self._start_only: set[str] = set()
-        # Per anchor key, the widest reach of the terms anchored there: a window
-        # around "#ad" is the tag itself, one around "thanks" spans the gift phrase.
-        self.reach: dict[str, tuple[int, int]] = {}
         # Per anchor key, the reach of the terms that need nothing more than their
         # anchor (always tokenised), and the terms that do: (must open a line,
         # needed strings, reach before, reach after). A window is sized by the
@@ -623,8 +628,6 @@ class TermMatcher:
             needs = term.needs
             for anchor in term.anchor:
                 k = _anchor_key(anchor)
-                before, after = self.reach.get(k, (0, 0))
-                self.reach[k] = (max(before, term.reach[0]), max(after, term.reach[1]))
                 # The anchor itself is found already; keep only the other needs.
                 rest = tuple(n for n in needs if anchor not in n)
                 if gate and (rest or term.anchor_first):
@@ -833,12 +836,6 @@ _DISTINCTIVE = {
     "nl": "ik het een en van niet met voor dit",
     "pt": "eu não você muito com uma os é em da dos das",
 }
-
-
-# Weights are kept as integers in units of 1/420 (420 is divisible by 1..7, the
-# possible numbers of languages sharing a word): integer sums do not depend on the
-# order they are added in, so the answer is the same whatever the set order.
-_UNIT = 420
 
 
 # Each word's weights, one per language, are packed into one integer in fields of
