@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from compliance.model import PLATFORMS, RELATIONSHIPS, Campaign, Post
+from compliance.model import PLATFORMS, RELATIONSHIPS, Post, campaign_from_mapping
 from compliance.options import output_option, rules_option
 from compliance.report import EXIT_ERROR, FORMATS, Writer, terminal_safe
 
@@ -178,13 +178,15 @@ def check(
     from compliance.engine import check as check_post
 
     if text is not None:
-        campaign = Campaign(
-            brand=brand,
-            handles=tuple(h if h.startswith("@") else "@" + h for h in handles),
-            hashtags=tuple(h if h.startswith("#") else "#" + h for h in hashtags),
-            promo_codes=codes,
-            domains=domains,
-            relationship=relationship,
+        campaign = campaign_from_mapping(
+            {
+                "brand": brand,
+                "handles": handles,
+                "hashtags": hashtags,
+                "promo_codes": codes,
+                "domains": domains,
+                "relationship": relationship,
+            }
         )
         post = Post(
             caption=text,

@@ -39,7 +39,16 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-from compliance.model import PLATFORMS, RELATIONSHIPS, Campaign, Post
+from compliance.model import (
+    CAMPAIGN_KEYS,
+    PLATFORMS,
+    Campaign,
+    CampaignError,
+    Post,
+    campaign_from_mapping,
+    normalise_jurisdiction,
+    show_value,
+)
 
 __all__ = [
     "CAMPAIGN_FIELDS",
@@ -67,15 +76,8 @@ POST_FIELDS = (
     "language",
     "campaign",
 )
-CAMPAIGN_FIELDS = (
-    "brand",
-    "aliases",
-    "handles",
-    "hashtags",
-    "promo_codes",
-    "domains",
-    "relationship",
-)
+# A record's campaign takes every key of the one campaign builder.
+CAMPAIGN_FIELDS = CAMPAIGN_KEYS
 
 # Top-level keys that are accepted and ignored. Datasets carry their labels
 # (``sponsored``, ``label``, ``expected``/``expect``) and annotations (``notes``,
@@ -88,14 +90,9 @@ HARMLESS_FIELDS = frozenset(
 
 _POST_FIELD_SET = frozenset(POST_FIELDS)
 _ACCEPTED_FIELDS = _POST_FIELD_SET | HARMLESS_FIELDS
-_CAMPAIGN_FIELD_SET = frozenset(CAMPAIGN_FIELDS)
 _PLATFORM_SET = frozenset(PLATFORMS)
-_RELATIONSHIP_SET = frozenset(RELATIONSHIPS)
 # "X" is what Twitter calls itself now; accepting it avoids a pointless error.
 _PLATFORM_ALIASES = {"x": "twitter"}
-# ISO 3166 reserves "UK" for the United Kingdom, whose code is GB; people (and
-# the ASA's own domain) write UK, so we fold it rather than fail the record.
-_JURISDICTION_ALIASES = {"UK": "GB"}
 
 # Keys that only Instagram's shapes have: a JSON Lines record carrying one of them
 # is read as an Instagram post rather than rejected for unknown fields.
@@ -176,19 +173,6 @@ class InputFormatError(Exception):
         self.message = message
 
 
-def _show(value: object) -> str:
-    """A short, one-line rendering of a bad value for an error message."""
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    if value is None or isinstance(value, (bool, int, float)):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
 def _field_error(where: str, field: str, message: str) -> InputFormatError:
     """The error for one bad field, worded ``field 'name': message`` everywhere."""
     return InputFormatError(where, f"field '{field}': {message}")
@@ -212,7 +196,7 @@ def post_from_record(
     """
     # type() first: a plain dict (every JSON record) skips the slower ABC check.
     if type(record) is not dict and not isinstance(record, Mapping):
-        raise InputFormatError(where, f"expected a JSON object, got {_show(record)}")
+        raise InputFormatError(where, f"expected a JSON object, got {show_value(record)}")
     if not record.keys() <= _ACCEPTED_FIELDS:
         _check_unknown_fields(record, where)
 
@@ -220,7 +204,7 @@ def post_from_record(
     if not isinstance(caption, str):
         if "caption" not in record:
             raise _field_error(where, "caption", 'is required (use "" for a post without text)')
-        raise _field_error(where, "caption", f"expected a string, got {_show(caption)}")
+        raise _field_error(where, "caption", f"expected a string, got {show_value(caption)}")
 
     post_id = record.get("id")
     if post_id is not None and not isinstance(post_id, str):
@@ -229,7 +213,7 @@ def post_from_record(
             post_id = str(post_id)
         else:
             raise _field_error(
-                where, "id", f"expected a string or an integer, got {_show(post_id)}"
+                where, "id", f"expected a string or an integer, got {show_value(post_id)}"
             )
 
     platform = record.get("platform")
@@ -237,7 +221,7 @@ def post_from_record(
         platform = default_platform or "other"
     elif platform not in _PLATFORM_SET:  # fast path: already lower-case and valid
         if not isinstance(platform, str):
-            raise _field_error(where, "platform", f"expected a string, got {_show(platform)}")
+            raise _field_error(where, "platform", f"expected a string, got {show_value(platform)}")
         normalised = _normalise_platform(platform)
         if normalised is None:
             raise _field_error(
@@ -253,9 +237,9 @@ def post_from_record(
     else:
         if not isinstance(jurisdiction, str):
             raise _field_error(
-                where, "jurisdiction", f"expected a string, got {_show(jurisdiction)}"
+                where, "jurisdiction", f"expected a string, got {show_value(jurisdiction)}"
             )
-        code = _normalise_jurisdiction(jurisdiction)
+        code = normalise_jurisdiction(jurisdiction)
         if code is None:
             raise _field_error(
                 where,
@@ -268,7 +252,9 @@ def post_from_record(
     if posted_at is not None:
         if not isinstance(posted_at, str):
             raise _field_error(
-                where, "posted_at", f"expected an ISO-8601 date-time string, got {_show(posted_at)}"
+                where,
+                "posted_at",
+                f"expected an ISO-8601 date-time string, got {show_value(posted_at)}",
             )
         if posted_at.strip():
             iso = _parse_iso(posted_at)
@@ -284,15 +270,17 @@ def post_from_record(
 
     paid = record.get("paid_partnership")
     if paid is not None and not isinstance(paid, bool):
-        raise _field_error(where, "paid_partnership", f"{_JSON_BOOL_EXPECTED}, got {_show(paid)}")
+        raise _field_error(
+            where, "paid_partnership", f"{_JSON_BOOL_EXPECTED}, got {show_value(paid)}"
+        )
     is_video = record.get("is_video")
     if is_video is not None and not isinstance(is_video, bool):
-        raise _field_error(where, "is_video", f"{_JSON_BOOL_EXPECTED}, got {_show(is_video)}")
+        raise _field_error(where, "is_video", f"{_JSON_BOOL_EXPECTED}, got {show_value(is_video)}")
 
     language = record.get("language")
     if language is not None:
         if not isinstance(language, str):
-            raise _field_error(where, "language", f"expected a string, got {_show(language)}")
+            raise _field_error(where, "language", f"expected a string, got {show_value(language)}")
         if language.strip():
             tag = _normalise_language(language)
             if tag is None:
@@ -309,7 +297,7 @@ def post_from_record(
     if campaign is not None:
         if type(campaign) is not dict and not isinstance(campaign, Mapping):
             raise _field_error(
-                where, "campaign", f"expected an object or null, got {_show(campaign)}"
+                where, "campaign", f"expected an object or null, got {show_value(campaign)}"
             )
         campaign = _cached_campaign(campaign, where)
 
@@ -353,7 +341,7 @@ def _optional_text(
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _field_error(where, key, f"expected a string, got {_show(value)}")
+        raise _field_error(where, key, f"expected a string, got {show_value(value)}")
     text = value.strip() if strip else value
     return text if text.strip() else None
 
@@ -383,79 +371,12 @@ def _cached_campaign(data: Mapping[str, object], where: str) -> Campaign | None:
 
 
 def _campaign(data: Mapping[str, object], where: str) -> Campaign | None:
-    """Validate a campaign object; None when it names nothing (``{}`` or all empty)."""
-    if not data.keys() <= _CAMPAIGN_FIELD_SET:
-        unknown = sorted(str(k) for k in data if k not in _CAMPAIGN_FIELD_SET)
-        guess = get_close_matches(unknown[0], CAMPAIGN_FIELDS, n=1)
-        hint = (
-            f"did you mean '{guess[0]}'?" if guess else f"known keys: {', '.join(CAMPAIGN_FIELDS)}"
-        )
-        names = ", ".join(f"'{k}'" for k in unknown)
-        raise _field_error(where, "campaign", f"unknown key {names} ({hint})")
-
-    brand = data.get("brand")
-    if brand is not None:
-        if not isinstance(brand, str):
-            raise _field_error(where, "campaign.brand", f"expected a string, got {_show(brand)}")
-        brand = brand.strip() or None
-
-    relationship = data.get("relationship")
-    if relationship is not None:
-        if not isinstance(relationship, str):
-            raise _field_error(
-                where, "campaign.relationship", f"expected a string, got {_show(relationship)}"
-            )
-        # "free product" and "free-product" are how people write free_product.
-        value = relationship.strip().lower().replace("-", "_").replace(" ", "_")
-        if value == "":
-            relationship = None
-        elif value in _RELATIONSHIP_SET:
-            relationship = value
-        else:
-            raise _field_error(
-                where,
-                "campaign.relationship",
-                f"unknown relationship {relationship!r} (allowed: {', '.join(RELATIONSHIPS)})",
-            )
-
-    campaign = Campaign(
-        brand=brand,
-        aliases=_text_list(data.get("aliases"), "aliases", where, ""),
-        handles=_text_list(data.get("handles"), "handles", where, "@"),
-        hashtags=_text_list(data.get("hashtags"), "hashtags", where, "#"),
-        promo_codes=_text_list(data.get("promo_codes"), "promo_codes", where, ""),
-        # Domains are case-insensitive; lower-case them once here.
-        domains=tuple(d.lower() for d in _text_list(data.get("domains"), "domains", where, "")),
-        relationship=relationship,
-    )
+    """Validate a campaign object (the one builder); None when it names nothing."""
+    try:
+        campaign = campaign_from_mapping(data)
+    except CampaignError as err:
+        raise _field_error(where, err.field, err.problem) from None
     return None if campaign.is_empty else campaign
-
-
-def _text_list(value: object, key: str, where: str, prefix: str) -> tuple[str, ...]:
-    """A campaign list: a list of strings or one string; blanks dropped, ``prefix`` ensured."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        items: list[object] = [value]
-    elif isinstance(value, list):
-        items = value
-    else:
-        raise _field_error(
-            where, f"campaign.{key}", f"expected a string or a list of strings, got {_show(value)}"
-        )
-    out = []
-    for i, item in enumerate(items):
-        if not isinstance(item, str):
-            raise _field_error(
-                where, f"campaign.{key}", f"item {i + 1} is not a string: {_show(item)}"
-            )
-        text = item.strip()
-        if not text:
-            continue
-        if prefix and not text.startswith(prefix):
-            text = prefix + text
-        out.append(text)
-    return tuple(out)
 
 
 def _normalise_platform(value: str) -> str | None:
@@ -463,14 +384,6 @@ def _normalise_platform(value: str) -> str | None:
     name = value.strip().lower()
     name = _PLATFORM_ALIASES.get(name, name)
     return name if name in _PLATFORM_SET else None
-
-
-def _normalise_jurisdiction(value: str) -> str | None:
-    """``value`` as an upper-case ISO 3166 alpha-2 code, or None if it is not one."""
-    code = value.strip().upper()
-    if len(code) != 2 or not code.isascii() or not code.isalpha():
-        return None
-    return _JURISDICTION_ALIASES.get(code, code)
 
 
 def _normalise_language(value: str) -> str | None:
@@ -506,7 +419,7 @@ def _instagram_items(
             yield from _instagram_items(item, f"{where}[{i}]", jurisdiction)
         return
     if not isinstance(doc, dict):
-        yield InputError(where, f"expected a JSON object or array, got {_show(doc)}")
+        yield InputError(where, f"expected a JSON object or array, got {show_value(doc)}")
         return
     meta = doc.get("instaloader")
     if isinstance(meta, dict) and meta.get("node_type") not in _INSTALOADER_POST_TYPES:
@@ -573,7 +486,7 @@ def _instagram_post(node: Mapping[str, object], where: str, jurisdiction: str | 
     if shortcode is None:
         shortcode = node.get("code")
     if shortcode is not None and not isinstance(shortcode, str):
-        raise _field_error(where, "shortcode", f"expected a string, got {_show(shortcode)}")
+        raise _field_error(where, "shortcode", f"expected a string, got {show_value(shortcode)}")
     post_id: object = shortcode
     for key in ("id", "pk"):
         if post_id is None:
@@ -612,7 +525,7 @@ def _instagram_caption(node: Mapping[str, object], where: str) -> str:
                 raise _field_error(
                     where,
                     "edge_media_to_caption.edges[0].node.text",
-                    f"expected a string, got {_show(text)}",
+                    f"expected a string, got {show_value(text)}",
                 )
             return text
     caption = node.get("caption")
@@ -624,8 +537,10 @@ def _instagram_caption(node: Mapping[str, object], where: str) -> str:
         text = caption.get("text")
         if isinstance(text, str):
             return text
-        raise _field_error(where, "caption.text", f"expected a string, got {_show(text)}")
-    raise _field_error(where, "caption", f"expected a string or an object, got {_show(caption)}")
+        raise _field_error(where, "caption.text", f"expected a string, got {show_value(text)}")
+    raise _field_error(
+        where, "caption", f"expected a string or an object, got {show_value(caption)}"
+    )
 
 
 def _instagram_author(node: Mapping[str, object]) -> str | None:
@@ -654,7 +569,7 @@ def _instagram_time(node: Mapping[str, object], where: str) -> str | None:
                 return datetime.fromtimestamp(value, tz=timezone.utc).isoformat()
             except (OverflowError, OSError, ValueError):
                 pass
-        raise _field_error(where, key, f"expected epoch seconds, got {_show(value)}")
+        raise _field_error(where, key, f"expected epoch seconds, got {show_value(value)}")
     stamp = node.get("timestamp")
     if isinstance(stamp, str):
         iso = _parse_iso(stamp)
@@ -905,7 +820,7 @@ def _csv_record(
                 continue
             if not isinstance(parsed, dict):
                 raise _field_error(
-                    where, "campaign", f"expected a JSON object, got {_show(parsed)}"
+                    where, "campaign", f"expected a JSON object, got {show_value(parsed)}"
                 )
             nested = parsed
     if nested is not None:
@@ -1171,7 +1086,7 @@ def read_posts(
             )
     jurisdiction = None
     if default_jurisdiction is not None:
-        jurisdiction = _normalise_jurisdiction(default_jurisdiction)
+        jurisdiction = normalise_jurisdiction(default_jurisdiction)
         if jurisdiction is None:
             raise ValueError(
                 f"default_jurisdiction: expected a 2-letter country code, got {default_jurisdiction!r}"

@@ -16,7 +16,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from compliance.model import FINDING_CODES, PLATFORMS, RELATIONSHIPS, Level
+from compliance.model import (
+    CAMPAIGN_KEYS,
+    FINDING_CODES,
+    PLATFORMS,
+    RELATIONSHIPS,
+    CampaignError,
+    Level,
+    campaign_from_mapping,
+)
 from compliance.yamlfile import (
     Located,
     YamlError,
@@ -38,7 +46,7 @@ def _shipped_rules() -> Path:
 RULES_DIR = _shipped_rules()
 
 CLARITIES = ("clear", "ambiguous", "negation", "signal")
-CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "contest", "any")
+CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "any")
 STRENGTHS = ("strong", "weak")
 PROVENANCE = ("V", "Q", "S", "P", "M")
 _CODE_RE = re.compile(r"^[A-Z][0-9]{3}$")
@@ -237,15 +245,6 @@ _EXAMPLE_FIELDS = {
     "transcript",
     "language",
     "campaign",
-}
-_CAMPAIGN_KEYS = {
-    "brand",
-    "aliases",
-    "handles",
-    "hashtags",
-    "promo_codes",
-    "domains",
-    "relationship",
 }
 
 
@@ -480,7 +479,11 @@ def _examples(doc: Located, items: Any, which: str) -> tuple[Example, ...]:
         if campaign is not None:
             if not isinstance(campaign, dict):
                 raise doc.error("campaign: expected a mapping", *key, "campaign")
-            check_keys(doc, campaign, _CAMPAIGN_KEYS, (), *key, "campaign")
+            check_keys(doc, campaign, CAMPAIGN_KEYS, (), *key, "campaign")
+            try:
+                campaign_from_mapping(campaign)
+            except CampaignError as exc:
+                raise doc.error(str(exc), *key, "campaign", exc.key or "") from exc
         fields = {k: v for k, v in item.items() if k != "caption"}
         out.append(
             Example(

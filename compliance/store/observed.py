@@ -41,9 +41,18 @@ def post_key(post_id: str | None, url: str | None, author: str | None, caption_s
     return "sha256:" + sha256_text(f"{author or ''}\n{caption_sha}")
 
 
+# Campaign fields added after the first release: left out of the fingerprint while
+# unset, so that campaigns recorded before they existed keep their rows.
+_LATER_CAMPAIGN_FIELDS = ("starts", "ends", "jurisdictions", "name")
+
+
 def campaign_fingerprint(campaign: Campaign) -> str:
     """SHA-256 of the campaign's content: equal campaigns share one row."""
-    return sha256_text(json.dumps(asdict(campaign), sort_keys=True, ensure_ascii=False))
+    content = asdict(campaign)
+    for key in _LATER_CAMPAIGN_FIELDS:
+        if not content[key]:
+            del content[key]
+    return sha256_text(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str))
 
 
 def parse_posted_at(value: str | None) -> datetime | None:
