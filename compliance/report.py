@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from compliance.excerpt import excerpt as cut_excerpt
 from compliance.model import Finding, Level, Verdict, VerdictKind
 
 FORMATS = ("text", "json", "jsonl", "csv")
@@ -62,18 +63,13 @@ def _width(text: str) -> int:
 
 
 def excerpt(text: str, span: tuple[int, int], context: int = 40) -> tuple[str, str]:
-    """The line around ``span`` (trimmed to ``context`` characters each side) and a caret marker."""
-    start, end = span
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", start)
-    line_end = len(text) if line_end == -1 else line_end
-    end = min(max(end, start + 1), line_end) if line_end > start else start + 1
-    left = max(line_start, start - context)
-    right = min(line_end, end + context)
-    prefix = ("…" if left > line_start else "") + terminal_safe(text[left:start])
-    marked = terminal_safe(text[start:end])
-    suffix = terminal_safe(text[end:right]) + ("…" if right < line_end else "")
-    return prefix + marked + suffix, " " * _width(prefix) + "^" * max(1, _width(marked))
+    """The line around ``span`` (trimmed to ``context`` characters each side), escaped for a
+    terminal, and a caret marker under the span."""
+    cut = cut_excerpt(text, span, context, one_line=True)
+    prefix, marked = terminal_safe(cut.before), terminal_safe(cut.marked)
+    return prefix + marked + terminal_safe(cut.after), " " * _width(prefix) + "^" * max(
+        1, _width(marked)
+    )
 
 
 @dataclass

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from compliance.model import Campaign, Level, Verdict
 from compliance.report import verdict_dict
+from compliance.timeparse import timestamp_or_none
 
 
 def sha256_text(text: str) -> str:
@@ -57,16 +58,7 @@ def campaign_fingerprint(campaign: Campaign) -> str:
 
 def parse_posted_at(value: str | None) -> datetime | None:
     """The post's ISO-8601 time as an aware UTC datetime (naive times are taken as UTC)."""
-    if not value:
-        return None
-    text = value[:-1] + "+00:00" if value[-1:] in "Zz" else value
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return timestamp_or_none(value)
 
 
 @dataclass(frozen=True)
