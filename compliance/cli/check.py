@@ -15,7 +15,8 @@ import click
 from compliance.cli.errors import UsageError, fail
 from compliance.cli.options import load_rule_packs, output_option, rules_option
 from compliance.model import PLATFORMS, RELATIONSHIPS, Post, campaign_from_mapping
-from compliance.report import FORMATS, Writer, terminal_safe
+from compliance.report import FORMATS, Writer
+from compliance.safe import terminal_safe
 
 
 @click.command()

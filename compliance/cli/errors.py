@@ -13,7 +13,8 @@ from typing import NoReturn
 
 import click
 
-from compliance.report import EXIT_ERROR, terminal_safe
+from compliance.report import EXIT_ERROR
+from compliance.safe import terminal_safe
 
 
 class UsageError(click.UsageError):

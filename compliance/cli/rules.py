@@ -10,7 +10,7 @@ import click
 
 from compliance.cli.errors import UsageError
 from compliance.cli.options import load_rule_packs, rules_option
-from compliance.report import terminal_safe
+from compliance.safe import terminal_safe
 
 
 @click.group()

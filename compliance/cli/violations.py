@@ -19,7 +19,8 @@ import click
 from compliance.cli.database import expire, open_db, since_option_value, utcnow
 from compliance.cli.errors import fail, handled
 from compliance.cli.options import db_option, output_option
-from compliance.report import csv_safe, excerpt, terminal_safe
+from compliance.report import excerpt
+from compliance.safe import csv_safe, terminal_safe
 
 ALL = "all"
 
@@ -169,7 +170,7 @@ def _list_text(rows: list[dict[str, Any]], total: int) -> str:
 
 
 def _write_csv(out: Any, columns: Iterable[str], rows: Iterable[dict[str, Any]]) -> None:
-    """CSV with every cell protected against formula injection (compliance.report.csv_safe)."""
+    """CSV with every cell protected against formula injection (compliance.safe.csv_safe)."""
     columns = list(columns)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from compliance.model import Campaign, Level, Verdict
-from compliance.report import verdict_dict
+from compliance.serialize import verdict_dict
 from compliance.timeparse import timestamp_or_none
 
 
