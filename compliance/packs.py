@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -495,14 +494,29 @@ def _examples(doc: Located, items: Any, which: str) -> tuple[Example, ...]:
     return tuple(out)
 
 
-def load_packs(directory: Path | str | None = None) -> Packs:
-    """Load every pack under ``directory`` (default: the packs shipped with compliance)."""
-    root = Path(directory) if directory is not None else RULES_DIR
-    return _load_packs_cached(root.resolve())
+def load_packs(directory: Path | str | None = None, *, reload: bool = False) -> Packs:
+    """Load every pack under ``directory`` (default: the packs shipped with compliance).
+
+    The packs of a directory are loaded once per process; ``reload=True`` reads the
+    files again (a daemon re-reading its configuration after the rules were edited).
+    """
+    root = (Path(directory) if directory is not None else RULES_DIR).resolve()
+    packs = None if reload else _PACKS.get(root)
+    if packs is None:
+        packs = _index_packs(root)
+        if len(_PACKS) >= _PACKS_KEPT and root not in _PACKS:
+            _PACKS.clear()
+        _PACKS[root] = packs
+    return packs
 
 
-@lru_cache(maxsize=8)
-def _load_packs_cached(root: Path) -> Packs:
+# The packs of each rules directory already loaded, by resolved path.
+_PACKS: dict[Path, Packs] = {}
+_PACKS_KEPT = 8
+
+
+def _index_packs(root: Path) -> Packs:
+    """Index the packs of ``root`` (each pack itself is loaded when first needed)."""
     if not root.is_dir():
         raise PackError(str(root), "rules directory not found")
     index: list[tuple[Path, str, tuple[str, ...]]] = []
