@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,15 +150,33 @@ class Packs:
     iterating loads them all.
     """
 
-    def __init__(self, index: Sequence[tuple[Path, str, tuple[str, ...]]]) -> None:
+    def __init__(
+        self,
+        index: Sequence[tuple[Path, str, tuple[str, ...]]],
+        *,
+        base: Packs | None = None,
+        overrides: Mapping[str, Level | None] | None = None,
+    ) -> None:
         self._index = tuple(index)  # (directory, pack id, jurisdictions)
         self._loaded: dict[Path, Pack] = {}
+        self._base = base
+        self._overrides = dict(overrides or {})
 
     def _get(self, directory: Path) -> Pack:
         pack = self._loaded.get(directory)
         if pack is None:
-            pack = self._loaded[directory] = load_pack(directory)
+            if self._base is None:
+                pack = load_pack(directory)
+            else:
+                pack = apply_overrides(self._base._get(directory), self._overrides)
+            self._loaded[directory] = pack
         return pack
+
+    def with_overrides(self, overrides: Mapping[str, Level | None]) -> Packs:
+        """These packs with some rules switched off (``None``) or given another level, as a
+        project's compliance.yaml asks (like Vale's per-project rule settings). Rule ids
+        are full ids such as ``FTC.C201``; the packs themselves stay as they are."""
+        return Packs(self._index, base=self, overrides=overrides)
 
     @property
     def packs(self) -> tuple[Pack, ...]:
@@ -198,6 +216,21 @@ class Packs:
 
     def __iter__(self) -> Iterator[Pack]:
         return iter(self.packs)
+
+
+def apply_overrides(pack: Pack, overrides: Mapping[str, Level | None]) -> Pack:
+    """``pack`` with each rule named in ``overrides`` dropped (None) or re-levelled."""
+    if not any(rule.id in overrides for rule in pack.rules):
+        return pack
+    rules = []
+    for rule in pack.rules:
+        if rule.id not in overrides:
+            rules.append(rule)
+            continue
+        level = overrides[rule.id]
+        if level is not None:
+            rules.append(replace(rule, level=level))
+    return replace(pack, rules=tuple(rules))
 
 
 # --- Loading ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from compliance.cli import check, db, report, rules, violations
+from compliance.cli import check, config, db, report, rules, violations
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,6 +29,7 @@ COMMANDS: list[click.Command] = [
     violations.violations,
     report.report,
     db.db,
+    config.config,
 ]
 
 for _command in COMMANDS:

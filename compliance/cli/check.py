@@ -8,15 +8,33 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from compliance.cli.errors import UsageError, fail
-from compliance.cli.options import load_rule_packs, output_option, rules_option
-from compliance.model import PLATFORMS, RELATIONSHIPS, Post, campaign_from_mapping
+from compliance.cli.errors import UsageError, fail, handled
+from compliance.cli.options import (
+    Database,
+    config_option,
+    load_config_file,
+    load_rule_packs,
+    output_option,
+    rules_option,
+)
+from compliance.model import (
+    PLATFORMS,
+    RELATIONSHIPS,
+    Campaign,
+    CampaignError,
+    Post,
+    campaign_from_mapping,
+)
 from compliance.report import FORMATS, Writer
 from compliance.safe import terminal_safe
+
+if TYPE_CHECKING:
+    from compliance.config import Config
+    from compliance.packs import Packs
 
 
 @click.command()
@@ -85,6 +103,7 @@ from compliance.safe import terminal_safe
     "no for --text, a scratch check).",
 )
 @click.option("--db", metavar="URL", help="Database to record into (see 'compliance db --help').")
+@config_option
 def check(
     text: str | None,
     inputs: tuple[str, ...],
@@ -108,6 +127,7 @@ def check(
     jobs: int | None,
     record: bool | None,
     db: str | None,
+    config_path: str | None,
 ) -> None:
     """Check a caption (--text) or files of posts (--input) and report each verdict.
 
@@ -118,12 +138,16 @@ def check(
     """
     if (text is None) == (not inputs):
         raise UsageError("give either --text CAPTION or --input FILE")
-    recorder = _recorder(db) if (record if record is not None else text is None) else None
+    config = load_config_file(config_path)
+    database = Database(db, config.database if config else None)
+    recorder = _recorder(database) if (record if record is not None else text is None) else None
     if jobs is None:
         from compliance.batch import default_jobs
 
         jobs = default_jobs()
-    packs = load_rule_packs(rules_dir)
+    if config is not None:
+        jurisdiction = jurisdiction or config.jurisdiction
+    packs = _packs(rules_dir, config)
     from compliance.packs import PackError
 
     try:
@@ -147,16 +171,7 @@ def check(
     from compliance.engine import check as check_post
 
     if text is not None:
-        campaign = campaign_from_mapping(
-            {
-                "brand": brand,
-                "handles": handles,
-                "hashtags": hashtags,
-                "promo_codes": codes,
-                "domains": domains,
-                "relationship": relationship,
-            }
-        )
+        campaign = campaign_from_flags(brand, handles, hashtags, codes, domains, relationship)
         post = Post(
             caption=text,
             platform=platform or "other",
@@ -165,7 +180,7 @@ def check(
             transcript=transcript,
             jurisdiction=jurisdiction,
             language=language,
-            campaign=None if campaign.is_empty else campaign,
+            campaign=campaign,
         )
         verdict = check_post(post, packs)
         writer.write(verdict, "<text>")
@@ -197,7 +212,42 @@ def check(
     sys.exit(writer.totals.exit_code)
 
 
-def _recorder(db: str | None) -> Any:
+def campaign_from_flags(
+    brand: str | None,
+    handles: tuple[str, ...],
+    hashtags: tuple[str, ...],
+    codes: tuple[str, ...],
+    domains: tuple[str, ...],
+    relationship: str | None,
+) -> Campaign | None:
+    """The campaign the flags describe (the one builder: '@' and '#' added, blanks dropped),
+    or None when they describe none. Every kind of check (text, file, creator, URL) takes it."""
+    try:
+        campaign = campaign_from_mapping(
+            {
+                "brand": brand,
+                "handles": handles,
+                "hashtags": hashtags,
+                "promo_codes": codes,
+                "domains": domains,
+                "relationship": relationship,
+            }
+        )
+    except CampaignError as exc:
+        raise UsageError(f"--{exc.key or 'brand'}: {exc.problem}") from None
+    return None if campaign.is_empty else campaign
+
+
+def _packs(rules_dir: str | None, config: Config | None) -> Packs:
+    """The rule packs: --rules, else the config's rules.dir, else the shipped ones; with the
+    config's rule overrides applied. Errors exit 2."""
+    if config is None:
+        return load_rule_packs(rules_dir)
+    with handled():
+        return config.packs(rules_dir)
+
+
+def _recorder(db: Database) -> Any:
     """A Recorder on the database (opened, and created if new, before any output); errors exit 2."""
     from compliance.cli.database import open_db, utcnow
     from compliance.store.record import Recorder

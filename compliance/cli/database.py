@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from compliance.cli.errors import handled
+from compliance.cli.options import Database
 
 if TYPE_CHECKING:
     from compliance.store.db import Store
@@ -23,12 +24,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def open_db(db: str | None) -> Store:
-    """The store for ``--db`` (created on first use); errors exit 2."""
+def open_db(db: Database) -> Store:
+    """The store for ``--db`` / ``--config`` (created on first use); errors exit 2."""
     from compliance.store.db import open_store
 
     with handled():
-        return open_store(db)
+        return open_store(db.given, configured=db.configured)
 
 
 def expire(store: Store, now: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from compliance.cli.errors import handled
-from compliance.cli.options import db_option
+from compliance.cli.options import Database, db_option
 
 
 @click.group()
@@ -15,13 +15,13 @@ def db() -> None:
 
 @db.command("upgrade")
 @db_option
-def db_upgrade(db: str | None) -> None:
+def db_upgrade(db: Database) -> None:
     """Create the database or upgrade its schema to this version's (Alembic migrations)."""
     from compliance.store import migrate
     from compliance.store.db import open_store
 
     with handled():
-        store = open_store(db, check_schema=False)
+        store = open_store(db.given, check_schema=False, configured=db.configured)
         before, after = migrate.upgrade(store)
     if before == after:
         click.echo(f"{store.display}: schema {after}, up to date")
@@ -31,13 +31,13 @@ def db_upgrade(db: str | None) -> None:
 
 @db.command("current")
 @db_option
-def db_current(db: str | None) -> None:
+def db_current(db: Database) -> None:
     """Which database is used and its schema revision."""
     from compliance.store import migrate
     from compliance.store.db import open_store
 
     with handled():
-        store = open_store(db, check_schema=False)
+        store = open_store(db.given, check_schema=False, configured=db.configured)
         with store.errors(), store.engine.connect() as connection:
             revision = migrate.current(connection)
     state = "up to date" if revision == migrate.HEAD else f"this version needs {migrate.HEAD}"

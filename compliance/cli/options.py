@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from compliance.cli.errors import fail
+
+if TYPE_CHECKING:
+    from compliance.config import Config
 
 # Every command that reads rule packs.
 rules_option = click.option(
@@ -25,13 +31,53 @@ output_option = click.option(
     help="Write the report here (default: standard output).",
 )
 
+CONFIG_HELP = "Settings from this compliance.yaml (see 'compliance config init')."
+# Every command that reads compliance.yaml.
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help=CONFIG_HELP,
+)
+
 DB_HELP = (
     "Database URL, e.g. sqlite:///compliance.db or postgresql+psycopg2://user@host/db "
     "(default: $COMPLIANCE_DATABASE_URL, else compliance.db in the user's data directory)."
 )
 
-# Every command that opens the database of record.
-db_option = click.option("--db", "db", metavar="URL", help=DB_HELP)
+
+@dataclass(frozen=True)
+class Database:
+    """Which database a command was pointed at: ``--db`` and compliance.yaml's ``database:``
+    (``compliance.store.db.resolve_url`` decides between them and the environment)."""
+
+    given: str | None = None
+    configured: str | None = None
+
+
+def db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--db URL`` and ``--config FILE`` for a command of the record; the command receives
+    ``db`` as a :class:`Database`."""
+
+    @functools.wraps(fn)
+    def command(*args: Any, db: str | None, config_path: str | None, **kwargs: Any) -> Any:
+        config = load_config_file(config_path)
+        return fn(*args, db=Database(db, config.database if config else None), **kwargs)
+
+    return click.option("--db", "db", metavar="URL", help=DB_HELP)(config_option(command))
+
+
+def load_config_file(path: str | None) -> Config | None:
+    """compliance.yaml at ``path`` (None when no --config); a bad file exits 2 with its first
+    problem (``compliance config check`` lists them all)."""
+    if path is None:
+        return None
+    from compliance.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 def load_rule_packs(rules_dir: str | None, *, every: bool = False) -> Any:

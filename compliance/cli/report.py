@@ -6,7 +6,7 @@ import click
 
 from compliance.cli.database import expire, open_db, since_option_value, utcnow
 from compliance.cli.errors import handled
-from compliance.cli.options import db_option, output_option
+from compliance.cli.options import Database, db_option, output_option
 
 
 @click.command("report")
@@ -23,7 +23,7 @@ from compliance.cli.options import db_option, output_option
     help="At most this many unresolved violations, fixes and regressions listed.",
 )
 @db_option
-def report(since: str | None, fmt: str, output: str, limit: int, db: str | None) -> None:
+def report(since: str | None, fmt: str, output: str, limit: int, db: Database) -> None:
     """Write a compliance report: one self-contained HTML file (charts included) or Markdown."""
     from compliance.store.report import collect, render
 

@@ -18,7 +18,7 @@ import click
 
 from compliance.cli.database import expire, open_db, since_option_value, utcnow
 from compliance.cli.errors import fail, handled
-from compliance.cli.options import db_option, output_option
+from compliance.cli.options import Database, db_option, output_option
 from compliance.report import excerpt
 from compliance.safe import csv_safe, terminal_safe
 
@@ -111,7 +111,7 @@ def violations_list(
     since: str | None,
     limit: int,
     fmt: str,
-    db: str | None,
+    db: Database,
 ) -> None:
     """Violations, newest first; by default the unresolved ones (open, notified, regressed)."""
     from compliance.store.queries import LIST_COLUMNS, count_violations, list_violations
@@ -190,7 +190,7 @@ def _write_csv(out: Any, columns: Iterable[str], rows: Iterable[dict[str, Any]])
     help="Also write an evidence bundle (JSON, caption files, SHA256SUMS) into this new directory.",
 )
 @db_option
-def violations_show(violation_id: int, fmt: str, evidence_dir: Path | None, db: str | None) -> None:
+def violations_show(violation_id: int, fmt: str, evidence_dir: Path | None, db: Database) -> None:
     """One violation: the post, its caption versions, the finding, the evidence and the history."""
     from importlib.metadata import version
 
@@ -307,7 +307,7 @@ def _show_text(d: dict[str, Any]) -> str:
 @click.option("--by", required=True, help="Who acknowledges it, e.g. ana@brand.com.")
 @click.option("--note", help="What is being done about it.")
 @db_option
-def violations_ack(violation_id: int, by: str, note: str | None, db: str | None) -> None:
+def violations_ack(violation_id: int, by: str, note: str | None, db: Database) -> None:
     """Record that a person has seen a violation (its status does not change)."""
     from compliance.store.lifecycle import acknowledge
 
@@ -329,7 +329,7 @@ def violations_ack(violation_id: int, by: str, note: str | None, db: str | None)
 )
 @db_option
 def violations_waive(
-    violation_id: int, by: str, reason: str, until: str | None, db: str | None
+    violation_id: int, by: str, reason: str, until: str | None, db: Database
 ) -> None:
     """Accept a violation, with who, why and until when; an expired waiver reopens it."""
     from compliance.durations import parse_until
@@ -364,7 +364,7 @@ def violations_export(
     since: str | None,
     fmt: str,
     output: str,
-    db: str | None,
+    db: Database,
 ) -> None:
     """Every violation (every status unless --status) with its caption and finding, oldest first.
 

@@ -1,8 +1,9 @@
 """Opening the record: which database, engines tuned per dialect, transactions, readable errors.
 
 Where the database is, first match wins: ``--db URL``, the environment variable
-``COMPLIANCE_DATABASE_URL``, else a SQLite file in the user's data directory
-(``platformdirs.user_data_dir("compliance")/compliance.db``).
+``COMPLIANCE_DATABASE_URL``, the ``database:`` of compliance.yaml, else a SQLite
+file in the user's data directory (``platformdirs.user_data_dir("compliance")/compliance.db``).
+:func:`resolve_url` is the one place that decides.
 
 SQLite is the embedded default and is opened in WAL mode (readers never block
 the writer) with ``synchronous=NORMAL`` (WAL's recommended setting: an
@@ -54,9 +55,12 @@ def default_url() -> str:
     return f"sqlite:///{path}"
 
 
-def resolve_url(given: str | None, environ: Mapping[str, str] = os.environ) -> str:
-    """The database URL to use: the one given, else the environment's, else the default."""
-    return given or environ.get(ENV_VAR) or default_url()
+def resolve_url(
+    given: str | None, environ: Mapping[str, str] = os.environ, configured: str | None = None
+) -> str:
+    """The database URL to use: the one given (``--db``), else the environment's, else the
+    configured one (compliance.yaml ``database:``), else the default."""
+    return given or environ.get(ENV_VAR) or configured or default_url()
 
 
 def masked(url: str | URL) -> str:
@@ -163,12 +167,21 @@ class Store:
         self.close()
 
 
-def open_store(url: str | None = None, *, create: bool = True, check_schema: bool = True) -> Store:
-    """The store at ``url`` (resolved with :func:`resolve_url`), its schema checked (and
-    a fresh database created, when ``create``) unless ``check_schema`` is false."""
-    store = Store(resolve_url(url))
+def open_store(
+    url: str | None = None,
+    *,
+    create: bool = True,
+    check_schema: bool = True,
+    configured: str | None = None,
+) -> Store:
+    """The store at ``url`` (resolved with :func:`resolve_url`, ``configured`` being the
+    config file's ``database:``), its schema checked (and a fresh database created, when
+    ``create``) unless ``check_schema`` is false."""
+    store = Store(resolve_url(url, configured=configured))
     if store.dialect == "sqlite":
-        _make_parent_dir(store.url, default=url is None and ENV_VAR not in os.environ)
+        _make_parent_dir(
+            store.url, default=url is None and ENV_VAR not in os.environ and configured is None
+        )
     if not check_schema:
         return store
     try:
