@@ -431,3 +431,13 @@ def test_every_key_the_loader_accepts_is_documented():
         if f"`{key}`" not in docs
     ]
     assert missing == []
+
+
+def test_check_input_records_into_the_configured_database(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    path = write(tmp_path, "database: sqlite:///rec.db\n")
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"id": "p1", "caption": "Loving @glowlab #sp"}\n', encoding="utf-8")
+    r = run("check", "--config", str(path), "--input", str(posts))
+    assert r.exit_code in (0, 1), r.output
+    assert (tmp_path / "rec.db").exists()

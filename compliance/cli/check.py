@@ -212,6 +212,17 @@ def check(
     sys.exit(writer.totals.exit_code)
 
 
+# The flag that sets each key of the campaign (for error messages).
+_CAMPAIGN_FLAGS = {
+    "brand": "--brand",
+    "handles": "--handle",
+    "hashtags": "--hashtag",
+    "promo_codes": "--code",
+    "domains": "--domain",
+    "relationship": "--relationship",
+}
+
+
 def campaign_from_flags(
     brand: str | None,
     handles: tuple[str, ...],
@@ -234,7 +245,8 @@ def campaign_from_flags(
             }
         )
     except CampaignError as exc:
-        raise UsageError(f"--{exc.key or 'brand'}: {exc.problem}") from None
+        flag = _CAMPAIGN_FLAGS.get(exc.key or "", "--brand")
+        raise UsageError(f"{flag}: {exc.problem}") from None
     return None if campaign.is_empty else campaign
 
 
