@@ -173,12 +173,16 @@ def run_monitor(
     now: Clock,
     keep_verdicts: bool = False,
     next_run_at: datetime | None = None,
+    save_state: bool = True,
 ) -> RunResult:
     """Run ``job`` once with ``source``; record what is new or edited; save the monitor's state.
 
     ``check`` is the engine bound to its packs (``lambda post: engine.check(post, packs)``).
     Never raises for a platform failure; a database failure (StoreError) propagates,
     since nothing can be recorded then and the caller must retry the whole run.
+    ``keep_verdicts`` checks every post read (not only new and edited ones) and keeps
+    the verdicts for a report; ``save_state=False`` (one-off checks) records posts
+    but leaves the monitor state alone and marks nothing gone.
     """
     from compliance.store.monitors import (
         load_monitor_state,
@@ -190,7 +194,7 @@ def run_monitor(
     started = time.monotonic()
     at = now()
     result = RunResult(job.key)
-    previous = load_monitor_state(store, job.key)
+    previous = load_monitor_state(store, job.key) if save_state else None
     state: dict[str, Any] = dict(previous.cursor) if previous and previous.cursor else {}
     watermark = parse_posted_at(state.get("newest"))
     horizon = at - job.window
@@ -270,7 +274,7 @@ def run_monitor(
         stats.regressed + stats.reopened,
     )
 
-    if complete and result.outcome == "ok" and job.limit is None:
+    if save_state and complete and result.outcome == "ok" and job.limit is None:
         missing = [
             key
             for key, row in known.items()
@@ -289,6 +293,8 @@ def run_monitor(
     if succeeded and newest is not None:
         state["newest"] = newest.isoformat().replace("+00:00", "Z")
     result.duration = time.monotonic() - started
+    if not save_state:
+        return result
     saved = save_monitor_run(
         store,
         job.key,

@@ -140,8 +140,10 @@ class Daemon:
         scheduled = self._plan.get(key)
         if scheduled is None or self._stop.is_set():
             return
-        job = self.scheduler.get_job(key)
-        next_run = job.next_run_time if job is not None else None
+        # Not scheduler.get_job(): it takes the job-store lock, which shutdown() holds
+        # while it waits for this very run to finish. The trigger says the same.
+        now = self._now()
+        next_run = scheduled.trigger().get_next_fire_time(None, now)
         try:
             result = self._runner(scheduled.job, next_run)
         except Exception as exc:  # a database outage or a bug: keep the daemon alive, say so
