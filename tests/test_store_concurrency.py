@@ -13,7 +13,15 @@ import traceback
 
 import pytest
 from sqlalchemy import func, select
-from store_helpers import AMBIGUOUS, COMPLIANT, MISSING, counts, record, verdict
+from store_helpers import (
+    AMBIGUOUS,
+    COMPLIANT,
+    MISSING,
+    counts,
+    record,
+    run_in_two_processes,
+    verdict,
+)
 
 from compliance.store.db import open_store
 from compliance.store.models import ViolationEvent
@@ -42,19 +50,7 @@ def _worker(url: str, verdicts: list, barrier, errors) -> None:
 
 
 def run_two(url: str, verdicts: list) -> None:
-    ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(2)
-    errors = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(url, verdicts, barrier, errors)) for _ in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-    problems = []
-    while not errors.empty():
-        problems.append(errors.get())
-    assert not problems, "\n".join(problems)
-    assert [p.exitcode for p in procs] == [0, 0]
+    run_in_two_processes(_worker, url, verdicts)
 
 
 def opened_and_fixed(store) -> tuple[int, int, int]:
