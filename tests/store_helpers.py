@@ -110,16 +110,27 @@ def events(store: Store, violation_id: int) -> list[tuple[str, str | None, str |
         ]
 
 
-def run_in_two_processes(target: Callable[..., None], *args: Any) -> None:
-    """Run ``target(*args, barrier, errors)`` in two forked processes at once.
+def _guarded(target: Callable[..., None], args: tuple[Any, ...], barrier: Any, errors: Any) -> None:
+    """In a worker: start with the other one, report a failure's traceback to the parent."""
+    import traceback
 
-    ``barrier`` lets both start together; a worker puts its traceback on ``errors``
-    when it fails. Fails the test if either did, or exited non-zero.
+    try:
+        barrier.wait(timeout=30)
+        target(*args)
+    except BaseException:
+        errors.put(traceback.format_exc())
+        raise
+
+
+def run_in_two_processes(target: Callable[..., None], *args: Any) -> None:
+    """Run ``target(*args)`` in two forked processes that start at the same moment.
+
+    Fails the test if either raised or exited non-zero.
     """
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(2)
     errors = ctx.Queue()
-    procs = [ctx.Process(target=target, args=(*args, barrier, errors)) for _ in range(2)]
+    procs = [ctx.Process(target=_guarded, args=(target, args, barrier, errors)) for _ in range(2)]
     for p in procs:
         p.start()
     for p in procs:
