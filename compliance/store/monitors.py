@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from compliance.store.db import Store
@@ -178,29 +178,34 @@ def one_line(message: str | None, limit: int = ERROR_CHARS) -> str | None:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _state(row: MonitorStateRow, flipped: str | None = None) -> MonitorState:
+_STATES = MonitorStateRow.__table__
+_RUNS = MonitorRunRow.__table__
+_EVENTS = MonitorEventRow.__table__
+
+
+def _state(row: Mapping[str, Any], flipped: str | None = None) -> MonitorState:
+    """A state from a row of monitor_states (a Core row's mapping: its JSON is its own)."""
     return MonitorState(
-        key=row.key,
-        kind=row.kind,
-        platform=row.platform,
-        target=row.target,
-        # A copy: the frozen state must not share a dict with the session's row.
-        cursor=json.loads(json.dumps(row.cursor or {})),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        last_run_at=row.last_run_at,
-        last_success_at=row.last_success_at,
-        last_outcome=row.last_outcome,
-        last_error=row.last_error,
-        last_error_kind=row.last_error_kind,
-        consecutive_failures=row.consecutive_failures,
-        failure_threshold=row.failure_threshold,
-        failing=row.failing,
-        failing_since=row.failing_since,
-        next_run_at=row.next_run_at,
-        last_counts=RunCounts(*(getattr(row, f"last_{name}") for name in COUNT_FIELDS)),
-        posts_total=row.posts_total,
-        runs_total=row.runs_total,
+        key=row["key"],
+        kind=row["kind"],
+        platform=row["platform"],
+        target=row["target"],
+        cursor=row["cursor"] or {},
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        last_run_at=row["last_run_at"],
+        last_success_at=row["last_success_at"],
+        last_outcome=row["last_outcome"],
+        last_error=row["last_error"],
+        last_error_kind=row["last_error_kind"],
+        consecutive_failures=row["consecutive_failures"],
+        failure_threshold=row["failure_threshold"],
+        failing=bool(row["failing"]),
+        failing_since=row["failing_since"],
+        next_run_at=row["next_run_at"],
+        last_counts=RunCounts(*(row[f"last_{name}"] for name in COUNT_FIELDS)),
+        posts_total=row["posts_total"],
+        runs_total=row["runs_total"],
         flipped=flipped,
     )
 
@@ -212,7 +217,7 @@ def _check_monitor(kind: str, threshold: int) -> None:
         raise ValueError(f"failure threshold must be at least 1, not {threshold}")
 
 
-def _insert_missing(
+def _locked_row(
     session: Session,
     key: str,
     *,
@@ -221,9 +226,14 @@ def _insert_missing(
     target: str,
     threshold: int,
     at: datetime,
-) -> None:
-    """Create the monitor's row unless it exists (another process may be creating it too)."""
-    row: dict[str, Any] = {
+) -> Mapping[str, Any]:
+    """The monitor's row, created if missing, locked until commit (``FOR UPDATE`` on
+    PostgreSQL; a SQLite writer holds the whole file already)."""
+    locked = select(_STATES).where(_STATES.c.key == key).with_for_update()
+    row = session.execute(locked).mappings().first()
+    if row is not None:
+        return row
+    fresh: dict[str, Any] = {
         "key": key,
         "kind": kind,
         "platform": platform,
@@ -245,17 +255,10 @@ def _insert_missing(
         "runs_total": 0,
         **{f"last_{name}": 0 for name in COUNT_FIELDS},
     }
-    stmt = dialect_insert(session, MonitorStateRow.__table__).on_conflict_do_nothing(
-        index_elements=["key"]
-    )
-    session.execute(stmt, [row])
-
-
-def _locked(session: Session, key: str) -> MonitorStateRow | None:
-    """The monitor's row, locked until commit (PostgreSQL; SQLite's writer already holds the file)."""
-    return session.scalars(
-        select(MonitorStateRow).where(MonitorStateRow.key == key).with_for_update()
-    ).one_or_none()
+    # Another process may be creating it at this moment: then its row is the one locked.
+    stmt = dialect_insert(session, _STATES).on_conflict_do_nothing(index_elements=["key"])
+    session.execute(stmt, [fresh])
+    return session.execute(locked).mappings().one()
 
 
 def ensure_monitor(
@@ -275,35 +278,31 @@ def ensure_monitor(
     """
     _check_monitor(kind, threshold)
     with store.write() as session:
-        _insert_missing(
+        row = _locked_row(
             session, key, kind=kind, platform=platform, target=target, threshold=threshold, at=now()
         )
-        row = _locked(session, key)
-        assert row is not None
         return _state(row)
 
 
 def load_monitor_state(store: Store, key: str) -> MonitorState | None:
     """The monitor's stored state, or None if it has never been saved."""
     with store.read() as session:
-        row = session.scalars(select(MonitorStateRow).where(MonitorStateRow.key == key)).first()
+        row = session.execute(select(_STATES).where(_STATES.c.key == key)).mappings().first()
         return _state(row) if row is not None else None
 
 
 def list_monitor_states(store: Store) -> list[MonitorState]:
     """Every monitor's state, by key."""
     with store.read() as session:
-        return [
-            _state(row)
-            for row in session.scalars(select(MonitorStateRow).order_by(MonitorStateRow.key))
-        ]
+        rows = session.execute(select(_STATES).order_by(_STATES.c.key)).mappings()
+        return [_state(row) for row in rows]
 
 
 def set_next_run(store: Store, key: str, when: datetime | None) -> bool:
     """Record when the monitor runs next (None: not scheduled); False if there is no such monitor."""
     with store.write() as session:
         result = session.execute(
-            update(MonitorStateRow).where(MonitorStateRow.key == key).values(next_run_at=when)
+            update(_STATES).where(_STATES.c.key == key).values(next_run_at=when)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -349,74 +348,126 @@ def save_monitor_run(
         raise ValueError(f"unknown error kind {error_kind!r} (one of {', '.join(ERROR_KINDS)})")
     if keep_runs < 1:
         raise ValueError(f"keep_runs must be at least 1, not {keep_runs}")
-    message = one_line(error)
+    message = one_line(error) if failed else None
+    error_kind = error_kind if failed else None
+    # Through JSON now, so that what is returned is what a later load gives.
+    new_cursor = json.loads(json.dumps(dict(cursor))) if cursor is not None else None
 
     with store.write() as session:
         at = now()
-        _insert_missing(
+        old = _locked_row(
             session, key, kind=kind, platform=platform, target=target, threshold=threshold, at=at
         )
-        row = _locked(session, key)
-        assert row is not None
-        flipped: str | None = None
-        if failed:
-            row.consecutive_failures += 1
-            row.last_error, row.last_error_kind = message, error_kind
-            if not row.failing and row.consecutive_failures >= threshold:
-                row.failing, row.failing_since, flipped = True, at, "failing"
-        else:
-            row.consecutive_failures = 0
-            row.last_success_at = at
-            row.last_error = row.last_error_kind = None
-            if row.failing:
-                row.failing, row.failing_since, flipped = False, None, "recovered"
-        row.kind, row.platform, row.target = kind, platform, target
-        row.failure_threshold = threshold
-        row.last_run_at = at
-        row.last_outcome = outcome
-        row.updated_at = at
-        if cursor is not None:
-            row.cursor = json.loads(json.dumps(dict(cursor)))  # JSON now, not at commit
+        values, flipped = _after_run(old, failed, threshold, message, error_kind, at)
+        values.update(
+            kind=kind,
+            platform=platform,
+            target=target,
+            failure_threshold=threshold,
+            last_run_at=at,
+            last_outcome=outcome,
+            updated_at=at,
+            runs_total=old["runs_total"] + 1,
+            **{f"last_{name}": value for name, value in counts.as_dict().items()},
+        )
+        if new_cursor is not None:
+            values["cursor"] = new_cursor
         if next_run_at is not None:
-            row.next_run_at = next_run_at
-        for name in COUNT_FIELDS:
-            setattr(row, f"last_{name}", getattr(counts, name))
-        row.runs_total += 1
-        row.posts_total = session.execute(
-            select(func.count()).select_from(MonitorPost).where(MonitorPost.monitor_key == key)
+            values["next_run_at"] = next_run_at
+        row = {**old, **values}
+        posts_total = session.execute(
+            _SAVE, {"b_key": key, **{f"b_{c}": row[c] for c in _SAVED}}
         ).scalar_one()
-        session.add(
-            MonitorRunRow(
-                monitor_id=row.id,
-                started_at=started_at,
-                finished_at=at,
-                outcome=outcome,
-                error_kind=error_kind if failed else None,
-                error=message if failed else None,
-                **counts.as_dict(),
-            )
+        session.execute(
+            _RUNS.insert(),
+            [
+                {
+                    "monitor_id": old["id"],
+                    "started_at": started_at,
+                    "finished_at": at,
+                    "outcome": outcome,
+                    "error_kind": error_kind,
+                    "error": message,
+                    **counts.as_dict(),
+                }
+            ],
         )
         if flipped is not None:
-            session.add(
-                MonitorEventRow(
-                    monitor_id=row.id,
-                    at=at,
-                    action=flipped,
-                    consecutive_failures=row.consecutive_failures,
-                    error_kind=error_kind if failed else None,
-                    error=message if failed else None,
-                    notified_at=None,
-                )
+            session.execute(
+                _EVENTS.insert(),
+                [
+                    {
+                        "monitor_id": old["id"],
+                        "at": at,
+                        "action": flipped,
+                        "consecutive_failures": values["consecutive_failures"],
+                        "error_kind": error_kind,
+                        "error": message,
+                        "notified_at": None,
+                    }
+                ],
             )
-        session.flush()
-        if row.runs_total > keep_runs:
-            _prune_runs(session, row.id, keep_runs)
-        return _state(row, flipped)
+        if values["runs_total"] > keep_runs:
+            _prune_runs(session, old["id"], keep_runs)
+        return _state({**row, "posts_total": posts_total}, flipped)
+
+
+# What a save writes: every column but the identity and the creation time, in one
+# statement built once (built per call, its ~25 values cost more than the database does).
+_SAVED = tuple(
+    c.name for c in _STATES.columns if c.name not in ("id", "key", "created_at", "posts_total")
+)
+_SAVE = (
+    update(_STATES)
+    .where(_STATES.c.key == bindparam("b_key"))
+    .values(
+        {
+            **{c: bindparam(f"b_{c}") for c in _SAVED},
+            "posts_total": select(func.count())
+            .select_from(MonitorPost)
+            .where(MonitorPost.monitor_key == bindparam("b_key"))
+            .scalar_subquery(),
+        }
+    )
+    .returning(_STATES.c.posts_total)
+)
+
+
+def _after_run(
+    old: Mapping[str, Any],
+    failed: bool,
+    threshold: int,
+    message: str | None,
+    error_kind: str | None,
+    at: datetime,
+) -> tuple[dict[str, Any], str | None]:
+    """The failure-counting columns after a run, and the flip it causes (if any)."""
+    if failed:
+        count = old["consecutive_failures"] + 1
+        values: dict[str, Any] = {
+            "consecutive_failures": count,
+            "last_error": message,
+            "last_error_kind": error_kind,
+        }
+        if not old["failing"] and count >= threshold:
+            values.update(failing=True, failing_since=at)
+            return values, "failing"
+        return values, None
+    values = {
+        "consecutive_failures": 0,
+        "last_success_at": at,
+        "last_error": None,
+        "last_error_kind": None,
+    }
+    if old["failing"]:
+        values.update(failing=False, failing_since=None)
+        return values, "recovered"
+    return values, None
 
 
 def _prune_runs(session: Session, monitor_id: int, keep: int) -> None:
     """Delete all but the newest ``keep`` runs of the monitor."""
-    runs = MonitorRunRow.__table__
+    runs = _RUNS
     oldest_kept = (
         select(runs.c.id)
         .where(runs.c.monitor_id == monitor_id)
@@ -491,7 +542,7 @@ def mark_monitor_events_notified(
     another process is left out, so two senders cannot both claim one flip)."""
     if not event_ids:
         return []
-    table = MonitorEventRow.__table__
+    table = _EVENTS
     result = session.execute(
         update(table)
         .where(table.c.id.in_(list(event_ids)), table.c.notified_at.is_(None))
