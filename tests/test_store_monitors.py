@@ -245,3 +245,46 @@ def test_two_processes_saving_one_monitor_lose_no_failure(db_url, clock):
     assert state.consecutive_failures == state.runs_total == 2 * SAVES
     with store.read() as session:
         assert session.execute(select(func.count()).select_from(MonitorEventRow)).scalar_one() == 1
+
+
+# --- The status view -----------------------------------------------------------------------------
+
+
+def test_status_text_shows_each_monitor_and_its_trouble(db_url, clock):
+    from compliance.store.monitor_view import runs_text, status_text
+
+    store = open_store(db_url)
+    assert status_text([], now=clock.now) == "no monitors have run yet\n"
+    ensure_monitor(store, "a:never", kind="post", platform="x", target="123", now=clock)
+    run(store, clock, "ok", cursor={"etag": "é\x1b[2J"}, next_run_at=clock.now + timedelta(hours=1))
+    for _ in range(3):
+        run(store, clock, "failed", error="bad\x1b[31m\nthing", threshold=3)
+    clock.advance(hours=2)
+    text = status_text(list_monitor_states(store), now=clock.now)
+    lines = text.splitlines()
+    assert lines[0].split() == [
+        "MONITOR",
+        "PLATFORM",
+        "LAST",
+        "RUN",
+        "(UTC)",
+        "OUTCOME",
+        "POSTS",
+        "NEXT",
+        "RUN",
+        "(UTC)",
+        "FAILS",
+    ]
+    assert lines[1].startswith("a:never") and "never run" in lines[1] and "0/3" in lines[1]
+    assert lines[2].startswith(KEY) and "failed (unavailable)" in lines[2]
+    assert "overdue" in lines[2] and "3/3" in lines[2]
+    assert "FAILING since" in lines[3]
+    assert lines[4] == "  last error: bad [31m thing"
+    assert lines[5] == '  cursor: {"etag": "\\u00e9\\u001b[2J"}'
+    assert lines[-1] == "2 monitors, 1 failing"
+    assert "\x1b" not in text
+
+    log = runs_text(monitor_runs(store, KEY)).splitlines()
+    assert len(log) == 4 and "[unavailable] bad [31m thing" in log[0]
+    assert "60.0 s" in log[0] and log[-1].split()[2] == "ok"
+    assert runs_text([]) == "no runs logged\n"
