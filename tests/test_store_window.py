@@ -100,3 +100,100 @@ def test_posts_are_looked_up_by_key_whatever_their_age(db_url, clock):
         timezone.utc
     )
     assert lookup_posts(store, "tiktok", []) == {}
+
+
+def test_compare_tells_new_edited_unchanged_missing_and_back(clock):
+    from compliance.store.window import WindowDiff, compare
+
+    day = clock.now - DAY
+    window = [
+        RecentPost("a", "a", "h-a", day, None),
+        RecentPost("b", "b", "h-b", day - DAY, None),
+        RecentPost("c", "c", "h-c", day - 3 * DAY, None),  # older than the fetch covered
+        RecentPost("d", "d", "h-d", day, clock.now),  # gone already
+        RecentPost("e", "e", "h-e", None, None),  # no post time: never called missing
+    ]
+    known = {p.post_key: p for p in window if p.post_key in ("a", "d")}
+    known["old"] = RecentPost("old", "old", "h-old", day - 90 * DAY, None)
+    fetched = {"a": "h-a2", "d": "h-d", "old": "h-old", "n": "h-n"}
+    diff = compare(window, known, fetched, complete_since=day - 2 * DAY)
+    assert diff == WindowDiff(
+        new=("n",), edited=("a",), unchanged=("d", "old"), missing=("b",), back=("d",)
+    )
+    # A fetch that cannot say what it covered calls nothing missing.
+    assert compare(window, known, fetched, complete_since=None).missing == ()
+
+
+def test_two_monitor_runs_on_the_store_new_edited_gone_and_back(db_url, clock):
+    """The store side of a monitor run, as monitors/run.py drives it."""
+    from compliance.store.gone import mark_gone
+    from compliance.store.monitors import RunCounts, load_monitor_state, save_monitor_run
+    from compliance.store.window import compare
+
+    store = open_store(db_url)
+    key = "creator:maya:tiktok:@maya"
+
+    def one_run(posts: dict[str, str]) -> tuple[object, object]:
+        since = clock.now - 30 * DAY
+        started = clock.now
+        fetched = {k: sha256_text(c) for k, c in posts.items()}
+        window = monitor_recent_posts(store, key, since)
+        diff = compare(
+            window, lookup_posts(store, "tiktok", fetched), fetched, complete_since=since
+        )
+        recorder = Recorder(store, now=clock)
+        for k, caption in posts.items():
+            recorder.add(
+                verdict(caption, id=k, posted_at=posted(2, clock)),
+                source=f"https://open.tiktokapis.com/v2/video/list/#{k}",
+                raw_response=f'{{"id": "{k}"}}',
+                fetched_at=clock.now,
+                monitor_key=key,
+            )
+        stats = recorder.close()
+        gone = mark_gone(store, [("tiktok", k) for k in diff.missing], now=clock, reason="404")
+        clock.advance(minutes=1)
+        counts = RunCounts.of(
+            stats,
+            fetched=len(posts),
+            new=len(diff.new),
+            edited=len(diff.edited),
+            gone=len(gone),
+        )
+        state = save_monitor_run(
+            store,
+            key,
+            kind="creator",
+            platform="tiktok",
+            target="@maya",
+            started_at=started,
+            outcome="ok",
+            counts=counts,
+            now=clock,
+        )
+        clock.advance(hours=6)
+        return diff, state
+
+    diff, state = one_run({"tt-1": AMBIGUOUS, "tt-2": MISSING, "tt-3": COMPLIANT})
+    assert diff.new == ("tt-1", "tt-2", "tt-3")
+    assert state.last_counts == RunCounts(3, 3, 0, 0, 2, 0, 0) and state.posts_total == 3
+
+    diff, state = one_run({"tt-1": COMPLIANT, "tt-3": COMPLIANT, "tt-4": NOT_SPONSORED})
+    assert (diff.new, diff.edited, diff.unchanged, diff.missing) == (
+        ("tt-4",),
+        ("tt-1",),
+        ("tt-3",),
+        ("tt-2",),
+    )
+    assert state.last_counts == RunCounts(3, 1, 1, 1, 0, 1, 0) and state.posts_total == 4
+    assert {
+        p.post_key: p.gone_at is not None
+        for p in recent_posts(store, "tiktok", "@maya", clock.now - 30 * DAY)
+    } == {"tt-1": False, "tt-2": True, "tt-3": False, "tt-4": False}
+
+    diff, state = one_run(
+        {"tt-1": COMPLIANT, "tt-2": MISSING, "tt-3": COMPLIANT, "tt-4": NOT_SPONSORED}
+    )
+    assert diff.back == ("tt-2",) and diff.missing == () and diff.new == ()
+    assert load_monitor_state(store, key).runs_total == 3
+    assert all(p.gone_at is None for p in monitor_recent_posts(store, key, clock.now - 30 * DAY))

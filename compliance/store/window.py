@@ -17,12 +17,14 @@ really means deleted).
 
 A post is in the window when it was posted at or after ``since``; a post
 without a post time, when it was first seen at or after ``since``. Posts already
-gone are listed too (with ``gone_at``), newest first.
+gone are listed too (with ``gone_at``), newest first. :func:`compare` does the
+telling apart, as a pure function of the three.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -114,3 +116,61 @@ def lookup_posts(store: Store, platform: str, post_keys: Iterable[str]) -> dict[
             for row in session.execute(stmt):
                 found[row.post_key] = RecentPost(*row)
     return found
+
+
+@dataclass(frozen=True)
+class WindowDiff:
+    """What a fetch shows against the record, by post key (each sorted)."""
+
+    new: tuple[str, ...]  # fetched, not on record
+    edited: tuple[str, ...]  # fetched, caption hash differs from the current version's
+    unchanged: tuple[str, ...]  # fetched, same caption
+    missing: tuple[str, ...]  # on record in the window, not fetched, not gone yet
+    back: tuple[str, ...]  # fetched, but on record as gone (recording brings them back)
+
+
+def compare(
+    window: Sequence[RecentPost],
+    known: Mapping[str, RecentPost],
+    fetched: Mapping[str, str],
+    *,
+    complete_since: datetime | None,
+) -> WindowDiff:
+    """Tell apart new, edited, unchanged, missing and returning posts.
+
+    ``window``: :func:`recent_posts` or :func:`monitor_recent_posts`;
+    ``known``: :func:`lookup_posts` of the fetched keys (posts older than the
+    window are known too); ``fetched``: post key -> SHA-256 of the caption now.
+
+    ``complete_since``: the time from which the fetch saw every post (the
+    window's start when it read the whole window; the oldest fetched post's
+    time when it stopped at a limit; None when it cannot say, e.g. a run that
+    failed half-way): only posts posted at or after it can be missing. Posts
+    without a post time are never called missing: nothing says the fetch covered them.
+    """
+    new, edited, unchanged, back = [], [], [], []
+    for key, sha in fetched.items():
+        post = known.get(key)
+        if post is None:
+            new.append(key)
+            continue
+        (unchanged if post.current_sha256 == sha else edited).append(key)
+        if post.gone_at is not None:
+            back.append(key)
+    missing = []
+    if complete_since is not None:
+        missing = [
+            p.post_key
+            for p in window
+            if p.post_key not in fetched
+            and p.gone_at is None
+            and p.posted_at is not None
+            and p.posted_at >= complete_since
+        ]
+    return WindowDiff(
+        tuple(sorted(new)),
+        tuple(sorted(edited)),
+        tuple(sorted(unchanged)),
+        tuple(sorted(missing)),
+        tuple(sorted(back)),
+    )
