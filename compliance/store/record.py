@@ -27,6 +27,13 @@ seen are cached (only after their transaction committed).
 The steps live in three modules: :mod:`.observed` (hashes, keys and verdict JSON,
 computed without the database), :mod:`.rows` (the upserts of what was seen) and
 :mod:`.transitions` (what each checked version does to its post's violations).
+
+For the monitors: an observation carrying ``monitor_key`` is linked to that
+monitor (``monitor_posts``), and one fetched after its post was marked gone
+brings the post back (:func:`compliance.store.gone.reappear`). The counts a run
+needs (violations opened, fixed, regressed; posts back) are in the
+:class:`RecordStats` that :meth:`Recorder.flush` returns per batch and
+:meth:`Recorder.close` for the whole recorder.
 """
 
 from __future__ import annotations
