@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from fakes import tiktok as fake_tiktok
+from fakes.harness import reset, serve
 from fakes.server import BOT_WALL, FakeServer, Response, fixture, fixture_json, json_response
 from fakes.world import World
 
@@ -51,21 +52,13 @@ class Setup:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[FakeServer, World]]:
-    # One server per module (stopping one costs half a second); every test gets it clean.
-    world = World()
-    server = FakeServer()
-    fake_tiktok.install(server, world)
-    with server:
-        yield server, world
+    yield from serve(fake_tiktok.install)
 
 
 @pytest.fixture
 def tt(served: tuple[FakeServer, World]) -> Setup:
-    server, world = served
-    world.__init__()  # type: ignore[misc]  # an empty world in place: the routes hold this object
-    server.faults.clear()
-    server.log.clear()
-    return Setup(server, world, [])
+    reset(*served)
+    return Setup(*served, [])
 
 
 def add_posts(world: World, handle: str, n: int) -> list[str]:

@@ -13,6 +13,7 @@ from monitors.sources.base import Source
 
 SOURCES: dict[str, str] = {
     "tiktok": "monitors.sources.tiktok:TikTokSource",
+    "youtube": "monitors.sources.youtube:YouTubeSource",
 }
 
 
