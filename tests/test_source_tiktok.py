@@ -232,6 +232,21 @@ def test_web_blocked_account_is_private_not_deleted(tt: Setup) -> None:
         next(tt.source().account_posts("gone", {}))
 
 
+def test_web_unknown_status_code_is_transient_not_private(tt: Setup) -> None:
+    tt.world.account("tiktok", "maya")
+    tt.server.fail("/api/post/item_list/", json_response({"statusCode": 10000, "itemList": []}))
+    with pytest.raises(Unavailable, match="unknown statusCode 10000"):
+        next(tt.source().account_posts("maya", {}))
+
+
+def test_video_under_review_is_private(tt: Setup) -> None:
+    body = {"statusCode": 10299, "statusMsg": "status_reviewing"}
+    tt.server.fail("/api/post/item_list/", json_response(body))
+    tt.world.account("tiktok", "maya")
+    with pytest.raises(Private, match="status_reviewing"):
+        next(tt.source().account_posts("maya", {}))
+
+
 def test_web_bot_wall_on_profile(tt: Setup) -> None:
     tt.server.fail("^/@maya$", BOT_WALL)
     with pytest.raises(BotWall):

@@ -79,6 +79,17 @@ PRIVATE_ACCOUNT = 10222
 PRIVATE_POST = 10216
 BLOCKED = 10204
 
+_HIDDEN_CODES = {PRIVATE_POST, PRIVATE_ACCOUNT, BLOCKED}
+# statusMsg values seen on existing but invisible videos [REC]
+_HIDDEN_MESSAGES = {
+    "status_self_see",
+    "status_friend_see",
+    "author_secret",
+    "status_reviewing",
+    "status_audit_not_pass",
+    "cross_border_violation",
+    "content_classification",
+}
 _AUTH_CODES = {"access_token_invalid", "scope_not_authorized", "scope_permission_missed"}
 _DATA_SCRIPT = re.compile(
     r'<script[^>]+id="(__UNIVERSAL_DATA_FOR_REHYDRATION__|SIGI_STATE|sigi-persisted-data)"'
@@ -381,9 +392,12 @@ class TikTokSource:
                 platform=self.platform,
                 target=target,
             )
-        # Private, friends-only, under review, blocked (10204) or region-limited:
-        # all exist but are not visible to us, and none of them means deleted.
-        raise Private(f"not visible: {detail}", platform=self.platform, target=target)
+        if code in _HIDDEN_CODES or message in _HIDDEN_MESSAGES:
+            # Private, friends-only, under review, blocked or region-limited: all
+            # exist but are not visible to us, and none of them means deleted.
+            raise Private(f"not visible: {detail}", platform=self.platform, target=target)
+        # A code we do not know: say so, and let the next run try again.
+        raise Unavailable(f"unknown {detail}", platform=self.platform, target=target)
 
     def _from_web(self, item: Mapping[str, Any]) -> Fetched:
         video_id = str(item.get("id") or "")
