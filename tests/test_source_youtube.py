@@ -21,6 +21,7 @@ from monitors.errors import (
     Malformed,
     NotConfigured,
     NotFound,
+    Private,
     QuotaExceeded,
     RateLimited,
     Unavailable,
@@ -275,16 +276,38 @@ def test_post_fixture_owner_flag(yt: Setup) -> None:
     )
 
 
-def test_deleted_post_is_not_found(yt: Setup) -> None:
-    post = yt.world.post("youtube", "harbor", "bye", title="T")
-    yt.world.delete(post)
-    with pytest.raises(NotFound):
-        yt.source().post(f"https://youtu.be/{post.id}")
+def test_deleted_post_is_not_found_private_post_is_private(yt: Setup) -> None:
+    gone = yt.world.post("youtube", "harbor", "bye", title="T")
+    hidden = yt.world.post("youtube", "harbor", "hush", title="T", private=True)
+    yt.world.delete(gone)
+    for key in (KEY, None):
+        with pytest.raises(NotFound, match="Video unavailable"):
+            yt.source(key=key).post(f"https://youtu.be/{gone.id}")
+        with pytest.raises(Private, match="private"):
+            yt.source(key=key).post(f"https://youtu.be/{hidden.id}")
 
 
-def test_post_without_key_is_not_configured(yt: Setup) -> None:
-    with pytest.raises(NotConfigured, match="API key"):
+def test_post_without_key_reads_the_watch_page(yt: Setup) -> None:
+    caption = 'Line one 🎧\nשלום "quoted" </script> &amp;'
+    post = yt.world.post("youtube", "harbor", caption, title="T", paid=True)
+    fetched = yt.source(key=None).post(f"https://www.youtube.com/shorts/{post.id}")
+    assert fetched.post.caption == caption
+    assert fetched.post.author == "@harbor"
+    assert fetched.post.posted_at == datetime.fromtimestamp(
+        post.created, tz=ZoneInfo("UTC")
+    ).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert fetched.post.paid_partnership is None  # the overlay is recorded, not trusted
+    assert "paidContentOverlay" in fetched.labels
+    assert not yt.server.requests("/youtube/v3/")
+
+
+def test_watch_page_bot_wall(yt: Setup) -> None:
+    yt.server.fail("^/watch$", BOT_WALL)
+    with pytest.raises(BotWall):
         yt.source(key=None).post("https://youtu.be/dSX7Rr4KjwM")
+
+
+def test_post_of_a_non_video_url_is_not_configured(yt: Setup) -> None:
     with pytest.raises(NotConfigured):
         yt.source().post("https://www.youtube.com/@harbor")
 

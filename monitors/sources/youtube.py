@@ -16,6 +16,9 @@ With ``settings.key``:
   proves nothing.
 * ``post(url)`` reads ``videos?id=`` (1 unit); ``hasPaidProductPlacement`` is
   only given to the video's owner [DOC], so True counts and anything else is None.
+  The API leaves deleted and private videos out alike, so a missing id (and any
+  video without a key) is read from the watch page, whose playability status
+  tells deleted (NotFound) from private (Private) [INF: page markup].
 * ``hashtag_posts`` uses ``search?q=%23tag`` (100 units a page of 50, then
   ``videos`` for the full descriptions): supported because branded campaigns
   need it, but each page costs as much as 100 uploads pages.
@@ -56,6 +59,7 @@ from monitors.errors import (
     Malformed,
     NotConfigured,
     NotFound,
+    Private,
     QuotaExceeded,
     RateLimited,
     Unavailable,
@@ -138,20 +142,16 @@ class YouTubeSource:
         return self._search({"q": f"#{tag}", "order": "date"}, f"#{tag}")
 
     def post(self, url: str) -> Fetched:
-        """One video by URL, from ``videos?id=`` (needs a key); NotFound when deleted or private."""
+        """One video by URL: ``videos?id=`` with a key, else (and to tell deleted from
+        private when the API leaves the id out) the watch page's player response."""
         video_id = self.post_ref(url)
         if video_id is None:
             raise NotConfigured("not a YouTube video URL", platform=self.platform, target=url)
-        if not self.settings.key:
-            raise NotConfigured(
-                "reading one YouTube video needs an API key (settings: key_env)",
-                platform=self.platform,
-                target=url,
-            )
-        found = self._videos([video_id], f"video {video_id}")
-        if video_id not in found:
-            raise NotFound("no such video (deleted or private)", platform=self.platform, target=url)
-        return found[video_id]
+        if self.settings.key:
+            found = self._videos([video_id], f"video {video_id}")
+            if video_id in found:
+                return found[video_id]
+        return self._watch_page(video_id)
 
     @classmethod
     def post_ref(cls, url: str) -> str | None:
@@ -476,6 +476,65 @@ class YouTubeSource:
             raw=raw,
         )
 
+    # --- the watch page ---------------------------------------------------------------
+    def _watch_page(self, video_id: str) -> Fetched:
+        """A video from its watch page's ``ytInitialPlayerResponse`` [INF: page markup].
+
+        ``playabilityStatus.status`` tells the cases apart: ERROR is a removed or
+        never-existing video (NotFound); LOGIN_REQUIRED, UNPLAYABLE and the age or
+        content checks are videos that exist but are not shown to us (Private).
+        """
+        target = f"https://www.youtube.com/watch?v={video_id}"
+        response = self.http.get(f"{self.web_url}/watch", params={"v": video_id})
+        if response.status_code != 200:
+            raise Unavailable(
+                f"watch page: HTTP {response.status_code}",
+                platform=self.platform,
+                target=target,
+                status=response.status_code,
+            )
+        player = _player_response(response.text)
+        if player is None:
+            raise BotWall(
+                "watch page without a player response (consent or bot wall)",
+                platform=self.platform,
+                target=target,
+            )
+        playability = player.get("playabilityStatus") or {}
+        status = str(playability.get("status") or "")
+        reason = str(playability.get("reason") or status)
+        if status == "ERROR":
+            raise NotFound(f"video unavailable: {reason}", platform=self.platform, target=target)
+        if status in (
+            "LOGIN_REQUIRED",
+            "UNPLAYABLE",
+            "AGE_CHECK_REQUIRED",
+            "CONTENT_CHECK_REQUIRED",
+        ):
+            raise Private(f"not visible: {reason}", platform=self.platform, target=target)
+        details = player.get("videoDetails") or {}
+        if status != "OK" or details.get("videoId") != video_id:
+            raise Unavailable(
+                f"watch page status {status or 'missing'}", platform=self.platform, target=target
+            )
+        micro = (player.get("microformat") or {}).get("playerMicroformatRenderer") or {}
+        owner = _handle_in(str(micro.get("ownerProfileUrl") or ""))
+        fetched = self._fetched(
+            video_id,
+            {"description": details.get("shortDescription") or ""},
+            author=owner or str(details.get("channelId") or ""),
+            posted=micro.get("publishDate") or micro.get("uploadDate"),
+            paid=None,
+            raw={"videoDetails": details, "microformat": micro},
+        )
+        # "Includes paid promotion" overlay: shown to viewers, but not a documented field.
+        overlay = player.get("paidContentOverlay")
+        if overlay:
+            return Fetched(
+                fetched.post, fetched.raw, {"paidContentOverlay": overlay}, fetched.transcript
+            )
+        return fetched
+
     # --- transcripts ----------------------------------------------------------------------
     def _transcript(self, video_id: str) -> str | None:
         """The public caption track as plain text, or None when the video has none."""
@@ -509,6 +568,24 @@ def _account_name(account: str) -> str:
     if _CHANNEL_ID.match(text):
         return text
     return "@" + text.lstrip("@").lower()
+
+
+def _player_response(page: str) -> dict[str, Any] | None:
+    """The ``ytInitialPlayerResponse = {…};`` object of a watch page, or None."""
+    match = re.search(r"ytInitialPlayerResponse\s*=\s*(?=\{)", page)
+    if match is None:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(page, match.end())
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _handle_in(url: str) -> str | None:
+    """``@handle`` (lower-cased) from a channel URL like ``http://www.youtube.com/@x``."""
+    match = re.search(r"/(@[A-Za-z0-9_.-]+)", url)
+    return match.group(1).lower() if match else None
 
 
 def _author(handle: Any, channel_id: str) -> str:

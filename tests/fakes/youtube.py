@@ -27,6 +27,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from fakes.server import FIXTURES, FakeServer, Request, Response, fixture, fixture_json
 from fakes.tiktok import rolling_vtt
@@ -277,6 +278,50 @@ def install(server: FakeServer, world: World) -> None:
             f'<link rel="canonical" href="https://www.youtube.com/channel/{cid}">'
             '</head><body><script>var ytInitialData = {"metadata":{"channelMetadataRenderer":'
             f'{{"externalId":"{cid}"}}}}}};</script></body></html>'
+        )
+        return Response(200, page.encode(), {"content-type": "text/html; charset=utf-8"})
+
+    @server.route("GET", r"/watch")
+    def watch(request: Request, match: re.Match[str]) -> Response:
+        post = world.find("youtube", request.arg("v") or "")
+        account = world.get_account("youtube", post.handle) if post else None
+        if post is None or post.deleted or account is None:
+            player: dict[str, Any] = {
+                "playabilityStatus": {"status": "ERROR", "reason": "Video unavailable"}
+            }
+        elif post.private or account.private:
+            player = {
+                "playabilityStatus": {"status": "LOGIN_REQUIRED", "reason": "This video is private"}
+            }
+        else:
+            player = {
+                "playabilityStatus": {"status": "OK", "playableInEmbed": True},
+                "videoDetails": {
+                    "videoId": post.id,
+                    "title": post.title,
+                    "channelId": channel_id(account),
+                    "shortDescription": post.caption,
+                    "author": account.display_name,
+                },
+                "microformat": {
+                    "playerMicroformatRenderer": {
+                        "ownerProfileUrl": f"http://www.youtube.com/@{account.handle}",
+                        "publishDate": datetime.fromtimestamp(post.created, tz=timezone.utc)
+                        .astimezone(ZoneInfo("America/Los_Angeles"))
+                        .isoformat(),
+                    }
+                },
+            }
+            if post.paid:
+                player["paidContentOverlay"] = {
+                    "paidContentOverlayRenderer": {
+                        "text": {"simpleText": "Includes paid promotion"}
+                    }
+                }
+        text = json.dumps(player, ensure_ascii=False).replace("</", "\\u003c/")
+        page = (
+            "<!DOCTYPE html><html><head><title>YouTube</title></head><body>"
+            f"<script>var ytInitialPlayerResponse = {text};var meta = {{}};</script></body></html>"
         )
         return Response(200, page.encode(), {"content-type": "text/html; charset=utf-8"})
 
