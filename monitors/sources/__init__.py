@@ -11,7 +11,10 @@ from importlib import import_module
 
 from monitors.sources.base import Source
 
-SOURCES: dict[str, str] = {}
+SOURCES: dict[str, str] = {
+    "tiktok": "monitors.sources.tiktok:TikTokSource",
+    "youtube": "monitors.sources.youtube:YouTubeSource",
+}
 
 
 def source_class(platform: str) -> type[Source]:
