@@ -32,12 +32,20 @@ from typing import Any
 
 from compliance.model import Campaign, Post, Verdict
 from compliance.store.db import Store, StoreError
+from compliance.store.gone import mark_gone
+from compliance.store.monitors import RunCounts, load_monitor_state, save_monitor_run
 from compliance.store.observed import parse_posted_at, sha256_text
 from compliance.store.record import Recorder
+from compliance.store.window import compare, lookup_posts, monitor_recent_posts, recent_posts
 from monitors.errors import FetchError, Malformed
 from monitors.sources.base import Fetched, NotModified, Source
 
 log = logging.getLogger("compliance.monitor")
+
+# A run reads every post newer than the high-water mark, but never more than this
+# many windows' worth: a creator who posted thousands since the last run (or a
+# platform that reorders its listing) must not turn one run into a crawl.
+NEW_POSTS_FACTOR = 10
 
 Clock = Callable[[], datetime]
 
@@ -184,113 +192,66 @@ def run_monitor(
     the verdicts for a report; ``save_state=False`` (one-off checks) records posts
     but leaves the monitor state alone and marks nothing gone.
     """
-    from compliance.store.monitors import (
-        load_monitor_state,
-        mark_gone,
-        recent_posts,
-        save_monitor_run,
-    )
-
     started = time.monotonic()
     at = now()
     result = RunResult(job.key)
     previous = load_monitor_state(store, job.key) if save_state else None
     state: dict[str, Any] = dict(previous.cursor) if previous and previous.cursor else {}
     watermark = parse_posted_at(state.get("newest"))
-    horizon = at - job.window
-    if job.since is not None:
-        horizon = job.since
-    account = job.target if job.kind != "hashtag" else None
-    known = {
-        row.post_key: row
-        for row in recent_posts(
-            store,
-            platform=job.platform,
-            account=account,
-            monitor_key=job.key,
-            since=min(horizon, watermark) if watermark else horizon,
-            limit=max(job.window_posts, job.limit or 0) * 2,
-        )
-    }
-    seen: set[str] = set()
-    complete = False
-    newest = watermark
-    recorder = Recorder(store, now=now, actor=f"monitor:{job.key}")
-    try:
-        count = 0
-        for item in _listing(job, source, state):
-            post = item.post
-            if not post.id:
-                raise Malformed("a post without an id", platform=job.platform, target=job.target)
-            posted = parse_posted_at(post.posted_at)
-            in_window = posted is None or posted >= horizon
-            is_newer = watermark is None or posted is None or posted > watermark
-            if job.limit is not None and count >= job.limit:
-                break
-            if job.limit is None and not is_newer and (not in_window or count >= job.window_posts):
-                complete = True
-                break
-            if job.limit is not None and not in_window:
-                complete = True
-                break
-            count += 1
-            result.fetched += 1
-            seen.add(post.id)
-            if posted is not None and (newest is None or posted > newest):
-                newest = posted
-            row = known.get(post.id)
-            caption_sha = sha256_text(post.caption)
-            if row is not None and row.current_sha256 == caption_sha and not keep_verdicts:
-                result.unchanged += 1
-                continue
-            if row is None:
-                result.new += 1
-            elif row.current_sha256 != caption_sha:
-                result.edited += 1
-            else:
-                result.unchanged += 1
-            checked = check(_prepare(job, item, posted))
-            if keep_verdicts:
-                result.verdicts.append((checked, item))
-            recorder.add(
-                checked,
-                source=post.url or f"{job.platform}:{post.id}",
-                raw_response=item.raw,
-                fetched_at=at,
-            )
-        else:
-            complete = True
-    except NotModified:
-        result.outcome = "not_modified"
-    except FetchError as exc:
-        result.errors.append(str(exc))
-        result.error_kind = exc.kind
-        result.retry_after = getattr(exc, "retry_after", None)
-        result.outcome = "partial" if result.fetched else "failed"
-    stats = recorder.close()
-    result.opened, result.fixed, result.regressed = (
-        stats.opened,
-        stats.fixed,
-        stats.regressed + stats.reopened,
-    )
+    horizon = job.since if job.since is not None else at - job.window
 
-    if save_state and complete and result.outcome == "ok" and job.limit is None:
-        missing = [
-            key
-            for key, row in known.items()
-            if key not in seen
-            and row.gone_at is None
-            and (row.posted_at is None or row.posted_at >= horizon)
-        ]
-        if missing:
-            result.gone = mark_gone(
-                store, job.platform, missing, now=at, reason=f"missing from {job.key}"
-            )
+    items, complete_since = _read_listing(job, source, state, result, watermark, horizon)
+    result.fetched = len(items)
+    shas = {item.post.id: sha256_text(item.post.caption) for item in items if item.post.id}
+    known = lookup_posts(store, job.platform, shas)
+    if job.kind == "hashtag":
+        window = monitor_recent_posts(store, job.key, horizon, limit=max(job.window_posts * 2, 1))
+    else:
+        window = recent_posts(
+            store, job.platform, job.target, horizon, limit=max(job.window_posts * 2, 1)
+        )
+    diff = compare(window, known, shas, complete_since=complete_since if save_state else None)
+    result.new, result.edited = len(diff.new), len(diff.edited)
+    result.unchanged = len(diff.unchanged)
+    to_check = set(diff.new) | set(diff.edited) | set(diff.back)
+
+    recorder = Recorder(store, now=now, actor=f"monitor:{job.key}")
+    for item in items:
+        post = item.post
+        if post.id not in to_check and not keep_verdicts:
+            continue
+        checked = check(_prepare(job, item, parse_posted_at(post.posted_at)))
+        if keep_verdicts:
+            result.verdicts.append((checked, item))
+        recorder.add(
+            checked,
+            source=post.url or f"{job.platform}:{post.id}",
+            raw_response=item.raw,
+            fetched_at=at,
+            monitor_key=job.key if save_state else None,
+        )
+    stats = recorder.close()
+    result.opened, result.fixed = stats.opened, stats.fixed
+    result.regressed = stats.regressed
+
+    if diff.missing and result.outcome == "ok":
+        gone = mark_gone(
+            store,
+            [(job.platform, key) for key in diff.missing],
+            now=now,
+            reason=f"missing from a complete listing of {job.platform}:{job.target} (monitor {job.key})",
+        )
+        result.gone = len(gone)
+
     # Only a run that read its whole listing moves the high-water mark and keeps
     # what the source learnt (ETags, cursors): after a failure half-way, the posts
     # not yet read are newer than the old mark, and a kept ETag would hide them.
     succeeded = result.outcome in ("ok", "not_modified")
-    if succeeded and newest is not None:
+    newest = max(
+        (t for t in (parse_posted_at(i.post.posted_at) for i in items) if t is not None),
+        default=None,
+    )
+    if succeeded and newest is not None and (watermark is None or newest > watermark):
         state["newest"] = newest.isoformat().replace("+00:00", "Z")
     result.duration = time.monotonic() - started
     if not save_state:
@@ -301,26 +262,66 @@ def run_monitor(
         kind=job.kind,
         platform=job.platform,
         target=job.target,
+        started_at=at,
         outcome=result.outcome,
-        counts={
-            "fetched": result.fetched,
-            "new": result.new,
-            "edited": result.edited,
-            "gone": result.gone,
-            "opened": result.opened,
-            "fixed": result.fixed,
-            "regressed": result.regressed,
-        },
-        cursor=state if succeeded else (dict(previous.cursor) if previous else {}),
+        counts=RunCounts.of(
+            stats, fetched=result.fetched, new=result.new, edited=result.edited, gone=result.gone
+        ),
+        cursor=state if succeeded else None,
         error=result.errors[-1] if result.errors else None,
         error_kind=result.error_kind,
         threshold=job.max_failures,
         next_run_at=next_run_at,
-        now=at,
+        now=now,
     )
     result.failing = saved.failing
-    result.flipped = getattr(saved, "flipped", None)
+    result.flipped = saved.flipped
     return result
+
+
+def _read_listing(
+    job: Job,
+    source: Source,
+    state: dict[str, Any],
+    result: RunResult,
+    watermark: datetime | None,
+    horizon: datetime,
+) -> tuple[list[Fetched], datetime | None]:
+    """Read the listing newest first until what is new and the re-read window are read.
+
+    Returns the posts read and the time from which the listing was read completely
+    (None when it cannot say: a failure, a conditional 304, or a one-off limit), which
+    decides what may be called gone. Failures are put on ``result``.
+    """
+    items: list[Fetched] = []
+    complete_since: datetime | None = None
+    try:
+        for item in _listing(job, source, state):
+            if not item.post.id:
+                raise Malformed("a post without an id", platform=job.platform, target=job.target)
+            posted = parse_posted_at(item.post.posted_at)
+            in_window = posted is None or posted >= horizon
+            # On a first run nothing is "new": the window alone bounds what is read.
+            is_newer = watermark is not None and (posted is None or posted > watermark)
+            if job.limit is not None and (len(items) >= job.limit or not in_window):
+                return items, None
+            if not is_newer and not in_window:
+                return items, horizon
+            if len(items) >= job.window_posts * NEW_POSTS_FACTOR or (
+                not is_newer and len(items) >= job.window_posts
+            ):
+                # The window is full: complete from the oldest post read.
+                return items, parse_posted_at(items[-1].post.posted_at)
+            items.append(item)
+        complete_since = horizon if job.limit is None else None
+    except NotModified:
+        result.outcome = "not_modified"
+    except FetchError as exc:
+        result.errors.append(str(exc))
+        result.error_kind = exc.kind
+        result.retry_after = getattr(exc, "retry_after", None)
+        result.outcome = "partial" if items else "failed"
+    return items, complete_since
 
 
 __all__ = ["Job", "RunResult", "StoreError", "campaign_for", "run_monitor"]
