@@ -308,7 +308,7 @@ def build_big(url: str, n_posts: int, seed: int = 0) -> dict[str, int]:
 
 def time_listing(url: str, f: Any, repeats: int = 5) -> tuple[float, float, int, int]:
     """(first, best) seconds of the CLI's listing work; rows shown, total."""
-    from compliance.commands import expire
+    from compliance.cli.database import expire
     from compliance.store.db import open_store
     from compliance.store.queries import count_violations, list_violations
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
+from compliance.timeparse import timestamp_or_none
+
 _DURATION = re.compile(r"\s*(\d+)\s*([smhdw])\s*", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -33,15 +35,7 @@ def _parse_instant(text: str) -> datetime | date | None:
             return date.fromisoformat(value)
         except ValueError:
             return None
-    if value[-1:] in ("Z", "z"):
-        value = value[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return timestamp_or_none(value)
 
 
 def parse_since(text: str, now: datetime) -> datetime:

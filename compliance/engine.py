@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from dataclasses import replace
 
 from compliance.analysis import Analysis, TermHit, downgrade
@@ -57,10 +58,24 @@ _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "‘": "’", "'": 
 
 
 class _PackMatchers:
-    """The compiled spaCy matchers of each pack, built on first use and kept."""
+    """The compiled spaCy matchers of each pack, built on first use and kept while the pack lives.
+
+    Keyed by ``id(pack)`` because a lookup happens for every post and a Pack is not
+    hashable (it holds dicts). An id is only unique while its object lives, and a
+    long-running daemon reloads its packs: so each entry is dropped the moment its
+    pack is freed (``weakref.finalize``), before Python can hand the id to a new
+    pack, which then gets a matcher for its own vocabulary.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[int, TermMatcher] = {}
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def holds(self, pack_id: int) -> bool:
+        """True while a matcher is kept for the pack whose ``id()`` this is."""
+        return pack_id in self._cache
 
     def get(self, pack: Pack) -> TermMatcher:
         key = id(pack)
@@ -77,6 +92,7 @@ class _PackMatchers:
                     raise PackError(t.where, f"term {t.pattern!r}: {exc}") from exc
             matcher = TermMatcher(compiled, lang)
             self._cache[key] = matcher
+            weakref.finalize(pack, self._cache.pop, key, None)
         return matcher
 
 

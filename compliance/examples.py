@@ -12,28 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from compliance.engine import check_with_pack
-from compliance.model import Campaign, Post, Verdict
+from compliance.model import Campaign, Post, Verdict, campaign_from_mapping
 from compliance.packs import Example, Pack, Rule
 
 
 def campaign_from(data: Mapping[str, Any] | None) -> Campaign | None:
-    """A Campaign from a plain mapping (as in rule examples and test cases)."""
+    """A Campaign from a plain mapping (rule examples, test cases), via the one builder;
+    None when it names nothing."""
     if not data:
         return None
-
-    def tup(key: str) -> tuple[str, ...]:
-        value = data.get(key) or ()
-        return (value,) if isinstance(value, str) else tuple(value)
-
-    return Campaign(
-        brand=data.get("brand"),
-        aliases=tup("aliases"),
-        handles=tup("handles"),
-        hashtags=tup("hashtags"),
-        promo_codes=tup("promo_codes"),
-        domains=tup("domains"),
-        relationship=data.get("relationship"),
-    )
+    campaign = campaign_from_mapping(data)
+    return None if campaign.is_empty else campaign
 
 
 def example_post(example: Example, pack: Pack) -> Post:

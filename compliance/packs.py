@@ -10,15 +10,29 @@ silently switch it off.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from compliance.model import FINDING_CODES, PLATFORMS, RELATIONSHIPS, Level
+from compliance.model import (
+    CAMPAIGN_KEYS,
+    FINDING_CODES,
+    PLATFORMS,
+    RELATIONSHIPS,
+    CampaignError,
+    Level,
+    campaign_from_mapping,
+)
+from compliance.yamlfile import (
+    Located,
+    YamlError,
+    check_keys,
+    get_choice,
+    get_str,
+    get_str_list,
+)
+from compliance.yamlfile import load_yaml as _load_yaml
 
 
 def _shipped_rules() -> Path:
@@ -31,7 +45,7 @@ def _shipped_rules() -> Path:
 RULES_DIR = _shipped_rules()
 
 CLARITIES = ("clear", "ambiguous", "negation", "signal")
-CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "contest", "any")
+CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "any")
 STRENGTHS = ("strong", "weak")
 PROVENANCE = ("V", "Q", "S", "P", "M")
 _CODE_RE = re.compile(r"^[A-Z][0-9]{3}$")
@@ -39,86 +53,13 @@ _PACK_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{1,11}$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 
-class PackError(ValueError):
+class PackError(YamlError):
     """A pack, vocabulary or rule file that does not validate; str() is 'file:line: message'."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
-        self.where = where
-        self.message = message
-
-
-# --- YAML with line numbers -----------------------------------------------------
-
-
-@dataclass
-class Located:
-    """A parsed YAML document plus the line of every mapping key and sequence item."""
-
-    path: Path
-    data: Any
-    lines: dict[tuple[Any, ...], int]
-
-    def where(self, *keys: Any) -> str:
-        """'file:line' for the deepest of ``keys`` that has a recorded line."""
-        for n in range(len(keys), -1, -1):
-            line = self.lines.get(tuple(keys[:n]))
-            if line is not None:
-                return f"{self.path}:{line}"
-        return str(self.path)
-
-    def error(self, message: str, *keys: Any) -> PackError:
-        """A PackError located at ``keys``."""
-        return PackError(self.where(*keys), message)
-
-
-# libyaml's parser when PyYAML was built with it: it keeps the same line marks and
-# is ~15x faster, which is a third of `compliance check --text` start-up.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(path: Path) -> Located:
-    """Parse a YAML file, keeping line numbers; syntax errors become PackError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackError(str(path), f"cannot read: {exc}") from exc
-    try:
-        node = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PackError(where, f"invalid YAML: {problem}") from exc
-    lines: dict[tuple[Any, ...], int] = {}
-    data = _construct(node, (), lines) if node is not None else None
-    return Located(path, data, lines)
-
-
-def _construct(node: yaml.Node, key: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
-    lines.setdefault(key, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for k_node, v_node in node.value:
-            k = _scalar(k_node)
-            if k in out:
-                raise PackError(
-                    f"{k_node.start_mark.name}:{k_node.start_mark.line + 1}", f"duplicate key {k!r}"
-                )
-            lines[(*key, k)] = k_node.start_mark.line + 1
-            out[k] = _construct(v_node, (*key, k), lines)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*key, i), lines) for i, item in enumerate(node.value)]
-    return _scalar(node)
-
-
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
-
-
-def _scalar(node: yaml.Node) -> Any:
-    """Construct a scalar with the safe loader's type resolution (tags were resolved by compose)."""
-    return _CONSTRUCTOR.construct_object(node, deep=True)
+    """Parse a pack's YAML file, keeping line numbers; errors are PackError."""
+    return _load_yaml(path, PackError)
 
 
 # --- Values ----------------------------------------------------------------------
@@ -259,50 +200,6 @@ class Packs:
         return iter(self.packs)
 
 
-# --- Validation helpers -----------------------------------------------------------
-
-
-def _check_keys(
-    doc: Located,
-    data: Mapping[str, Any],
-    allowed: Iterable[str],
-    required: Iterable[str],
-    *key: Any,
-) -> None:
-    allowed_set = set(allowed)
-    for k in data:
-        if k not in allowed_set:
-            raise doc.error(
-                f"unknown key {k!r} (allowed: {', '.join(sorted(allowed_set))})", *key, k
-            )
-    for k in required:
-        if k not in data:
-            raise doc.error(f"missing required key {k!r}", *key)
-
-
-def _str(doc: Located, value: Any, *key: Any, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
-        raise doc.error(f"{'.'.join(map(str, key))}: expected a non-empty string", *key)
-    return value
-
-
-def _str_list(doc: Located, value: Any, *key: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise doc.error(f"{'.'.join(map(str, key))}: expected a list of strings", *key)
-    return tuple(value)
-
-
-def _choice(doc: Located, value: Any, choices: Iterable[str], *key: Any) -> str:
-    options = tuple(choices)
-    if value not in options:
-        raise doc.error(
-            f"{'.'.join(map(str, key))}: {value!r} is not one of {', '.join(options)}", *key
-        )
-    return value
-
-
 # --- Loading ------------------------------------------------------------------------
 
 _PACK_KEYS = {
@@ -348,15 +245,6 @@ _EXAMPLE_FIELDS = {
     "language",
     "campaign",
 }
-_CAMPAIGN_KEYS = {
-    "brand",
-    "aliases",
-    "handles",
-    "hashtags",
-    "promo_codes",
-    "domains",
-    "relationship",
-}
 
 
 def load_pack(directory: Path) -> Pack:
@@ -367,18 +255,20 @@ def load_pack(directory: Path) -> Pack:
     data = doc.data
     if not isinstance(data, dict):
         raise doc.error("expected a mapping")
-    _check_keys(doc, data, _PACK_KEYS, _PACK_REQUIRED)
-    pack_id = _str(doc, data["id"], "id")
+    check_keys(doc, data, _PACK_KEYS, _PACK_REQUIRED)
+    pack_id = get_str(doc, data["id"], "id")
     if not _PACK_ID_RE.match(pack_id):
         raise doc.error("id: expected 2-12 upper-case letters or digits, e.g. FTC", "id")
-    jurisdictions = tuple(j.upper() for j in _str_list(doc, data["jurisdictions"], "jurisdictions"))
-    languages = _str_list(doc, data["languages"], "languages")
+    jurisdictions = tuple(
+        j.upper() for j in get_str_list(doc, data["jurisdictions"], "jurisdictions")
+    )
+    languages = get_str_list(doc, data["languages"], "languages")
     folds_raw = data["folds"]
     if not isinstance(folds_raw, dict):
         raise doc.error("folds: expected a mapping platform -> characters (or null)", "folds")
     folds: dict[str, int | None] = {}
     for platform, chars in folds_raw.items():
-        _choice(doc, platform, PLATFORMS, "folds", platform)
+        get_choice(doc, platform, PLATFORMS, "folds", platform)
         if chars is not None and (not isinstance(chars, int) or chars < 0):
             raise doc.error(
                 f"folds.{platform}: expected a character count or null", "folds", platform
@@ -429,7 +319,7 @@ def load_pack(directory: Path) -> Pack:
         raise doc.error(f"pack {pack_id} has no rule files")
     return Pack(
         id=pack_id,
-        name=_str(doc, data["name"], "name"),
+        name=get_str(doc, data["name"], "name"),
         jurisdictions=jurisdictions,
         version=str(data["version"]),
         languages=languages,
@@ -443,7 +333,7 @@ def load_pack(directory: Path) -> Pack:
         require_audience_language=bool(data.get("require_audience_language", True)),
         suggestions=dict(suggestions),
         sources=dict(sources),
-        notes=_str_list(doc, data.get("notes", []), "notes"),
+        notes=get_str_list(doc, data.get("notes", []), "notes"),
         terms=terms,
         rules=tuple(rules),
         path=directory,
@@ -468,19 +358,19 @@ def _load_vocab(directory: Path, languages: tuple[str, ...]) -> tuple[Term, ...]
                 entry = {"term": entry, "clarity": "clear"}
             if not isinstance(entry, dict):
                 raise doc.error("expected a term (mapping with 'term' and 'clarity')", i)
-            _check_keys(doc, entry, _TERM_KEYS, {"term", "clarity"}, i)
-            pattern = _str(doc, entry["term"], i, "term")
-            clarity = _choice(doc, entry["clarity"], CLARITIES, i, "clarity")
+            check_keys(doc, entry, _TERM_KEYS, {"term", "clarity"}, i)
+            pattern = get_str(doc, entry["term"], i, "term")
+            clarity = get_choice(doc, entry["clarity"], CLARITIES, i, "clarity")
             if pattern.lower() in seen:
                 raise doc.error(f"term {pattern!r} is listed twice", i)
             seen.add(pattern.lower())
-            covers = _str_list(doc, entry.get("covers", ["any"]), i, "covers")
+            covers = get_str_list(doc, entry.get("covers", ["any"]), i, "covers")
             for c in covers:
-                _choice(doc, c, CONNECTIONS, i, "covers")
-            strength = _choice(doc, entry.get("strength", "strong"), STRENGTHS, i, "strength")
+                get_choice(doc, c, CONNECTIONS, i, "covers")
+            strength = get_choice(doc, entry.get("strength", "strong"), STRENGTHS, i, "strength")
             suggest = entry.get("suggest")
             if suggest is not None:
-                _str(doc, suggest, i, "suggest")
+                get_str(doc, suggest, i, "suggest")
             if clarity == "ambiguous" and suggest is None:
                 raise doc.error("an ambiguous term needs 'suggest' (the clear wording to use)", i)
             key = f"{lang}:{i}:{pattern}"
@@ -517,21 +407,21 @@ def _load_rule(path: Path, pack_id: str, kinds: Mapping[str, Any]) -> Rule:
             f"extends: unknown kind {kind_name!r} (kinds: {', '.join(sorted(kinds))})", "extends"
         )
     kind = kinds[kind_name]
-    _check_keys(doc, data, _RULE_COMMON | set(kind.PARAMS), _RULE_REQUIRED)
-    code = _str(doc, data["code"], "code")
+    check_keys(doc, data, _RULE_COMMON | set(kind.PARAMS), _RULE_REQUIRED)
+    code = get_str(doc, data["code"], "code")
     if not _CODE_RE.match(code):
         raise doc.error("code: expected a family letter and three digits, e.g. C201", "code")
-    name = _str(doc, data["name"], "name")
+    name = get_str(doc, data["name"], "name")
     if not _NAME_RE.match(name):
         raise doc.error("name: expected kebab-case, e.g. ambiguous-disclosure", "name")
     if name != path.stem:
         raise doc.error(f"name {name!r} must match the file name {path.stem!r}", "name")
-    finding = _choice(doc, data["finding"], FINDING_CODES, "finding")
-    level = Level(_choice(doc, data["level"], [lv.value for lv in Level], "level"))
+    finding = get_choice(doc, data["finding"], FINDING_CODES, "finding")
+    level = Level(get_choice(doc, data["level"], [lv.value for lv in Level], "level"))
     provenance = data.get("provenance", "")
     if provenance:
         for tag in str(provenance).replace(",", " ").split():
-            _choice(doc, tag, PROVENANCE, "provenance")
+            get_choice(doc, tag, PROVENANCE, "provenance")
     params: dict[str, Any] = {}
     for pname, spec in kind.PARAMS.items():
         value = data.get(pname, spec.default)
@@ -546,7 +436,7 @@ def _load_rule(path: Path, pack_id: str, kinds: Mapping[str, Any]) -> Rule:
     examples = data["examples"]
     if not isinstance(examples, dict):
         raise doc.error("examples: expected {fail: [...], pass: [...]}", "examples")
-    _check_keys(doc, examples, {"fail", "pass"}, {"fail", "pass"}, "examples")
+    check_keys(doc, examples, {"fail", "pass"}, {"fail", "pass"}, "examples")
     fail = _examples(doc, examples["fail"], "fail")
     passes = _examples(doc, examples["pass"], "pass")
     if not fail or not passes:
@@ -560,10 +450,10 @@ def _load_rule(path: Path, pack_id: str, kinds: Mapping[str, Any]) -> Rule:
         finding=finding,
         kind=kind_name,
         level=level,
-        message=_str(doc, data["message"], "message"),
-        fix=_str(doc, data["fix"], "fix"),
-        why=_str(doc, data["why"], "why"),
-        source=_str(doc, data["source"], "source"),
+        message=get_str(doc, data["message"], "message"),
+        fix=get_str(doc, data["fix"], "fix"),
+        why=get_str(doc, data["why"], "why"),
+        source=get_str(doc, data["source"], "source"),
         provenance=str(provenance),
         params=params,
         fail=fail,
@@ -583,16 +473,20 @@ def _examples(doc: Located, items: Any, which: str) -> tuple[Example, ...]:
             continue
         if not isinstance(item, dict):
             raise doc.error("an example is a caption string or a mapping with 'caption'", *key)
-        _check_keys(doc, item, _EXAMPLE_FIELDS, {"caption"}, *key)
+        check_keys(doc, item, _EXAMPLE_FIELDS, {"caption"}, *key)
         campaign = item.get("campaign")
         if campaign is not None:
             if not isinstance(campaign, dict):
                 raise doc.error("campaign: expected a mapping", *key, "campaign")
-            _check_keys(doc, campaign, _CAMPAIGN_KEYS, (), *key, "campaign")
+            check_keys(doc, campaign, CAMPAIGN_KEYS, (), *key, "campaign")
+            try:
+                campaign_from_mapping(campaign)
+            except CampaignError as exc:
+                raise doc.error(str(exc), *key, "campaign", exc.key or "") from exc
         fields = {k: v for k, v in item.items() if k != "caption"}
         out.append(
             Example(
-                _str(doc, item["caption"], *key, "caption", allow_empty=True),
+                get_str(doc, item["caption"], *key, "caption", allow_empty=True),
                 fields,
                 doc.where(*key),
             )
@@ -600,14 +494,29 @@ def _examples(doc: Located, items: Any, which: str) -> tuple[Example, ...]:
     return tuple(out)
 
 
-def load_packs(directory: Path | str | None = None) -> Packs:
-    """Load every pack under ``directory`` (default: the packs shipped with compliance)."""
-    root = Path(directory) if directory is not None else RULES_DIR
-    return _load_packs_cached(root.resolve())
+def load_packs(directory: Path | str | None = None, *, reload: bool = False) -> Packs:
+    """Load every pack under ``directory`` (default: the packs shipped with compliance).
+
+    The packs of a directory are loaded once per process; ``reload=True`` reads the
+    files again (a daemon re-reading its configuration after the rules were edited).
+    """
+    root = (Path(directory) if directory is not None else RULES_DIR).resolve()
+    packs = None if reload else _PACKS.get(root)
+    if packs is None:
+        packs = _index_packs(root)
+        if len(_PACKS) >= _PACKS_KEPT and root not in _PACKS:
+            _PACKS.clear()
+        _PACKS[root] = packs
+    return packs
 
 
-@lru_cache(maxsize=8)
-def _load_packs_cached(root: Path) -> Packs:
+# The packs of each rules directory already loaded, by resolved path.
+_PACKS: dict[Path, Packs] = {}
+_PACKS_KEPT = 8
+
+
+def _index_packs(root: Path) -> Packs:
+    """Index the packs of ``root`` (each pack itself is loaded when first needed)."""
     if not root.is_dir():
         raise PackError(str(root), "rules directory not found")
     index: list[tuple[Path, str, tuple[str, ...]]] = []
@@ -635,5 +544,7 @@ def _pack_header(path: Path) -> tuple[str, tuple[str, ...]]:
     data = doc.data
     if not isinstance(data, dict) or "id" not in data or "jurisdictions" not in data:
         raise doc.error("a pack.yaml needs at least 'id' and 'jurisdictions'")
-    pack_id = _str(doc, data["id"], "id")
-    return pack_id, tuple(j.upper() for j in _str_list(doc, data["jurisdictions"], "jurisdictions"))
+    pack_id = get_str(doc, data["id"], "id")
+    return pack_id, tuple(
+        j.upper() for j in get_str_list(doc, data["jurisdictions"], "jurisdictions")
+    )

@@ -11,44 +11,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
-from compliance.model import Finding, Level, Verdict, VerdictKind
+from compliance.excerpt import excerpt as cut_excerpt
+from compliance.model import Level, Verdict, VerdictKind
+from compliance.safe import csv_safe, terminal_safe
+from compliance.serialize import line_col, verdict_dict
 
 FORMATS = ("text", "json", "jsonl", "csv")
 
 EXIT_CLEAN = 0
 EXIT_VIOLATIONS = 1
 EXIT_ERROR = 2
-
-# C0/C1 controls (except tab and newline, handled separately), DEL, and the
-# bidirectional overrides that can make a terminal line read differently from
-# its bytes ("Trojan Source").
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def terminal_safe(text: str) -> str:
-    """Text that cannot move the cursor, recolour or reorder a terminal line."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
-
-def csv_safe(value: object) -> object:
-    """A cell that a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r|%":
-        return "'" + value
-    return value
-
-
-def line_col(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of ``offset`` in ``text``."""
-    line = text.count("\n", 0, offset) + 1
-    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, col
 
 
 def _width(text: str) -> int:
@@ -62,18 +40,13 @@ def _width(text: str) -> int:
 
 
 def excerpt(text: str, span: tuple[int, int], context: int = 40) -> tuple[str, str]:
-    """The line around ``span`` (trimmed to ``context`` characters each side) and a caret marker."""
-    start, end = span
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", start)
-    line_end = len(text) if line_end == -1 else line_end
-    end = min(max(end, start + 1), line_end) if line_end > start else start + 1
-    left = max(line_start, start - context)
-    right = min(line_end, end + context)
-    prefix = ("…" if left > line_start else "") + terminal_safe(text[left:start])
-    marked = terminal_safe(text[start:end])
-    suffix = terminal_safe(text[end:right]) + ("…" if right < line_end else "")
-    return prefix + marked + suffix, " " * _width(prefix) + "^" * max(1, _width(marked))
+    """The line around ``span`` (trimmed to ``context`` characters each side), escaped for a
+    terminal, and a caret marker under the span."""
+    cut = cut_excerpt(text, span, context, one_line=True)
+    prefix, marked = terminal_safe(cut.before), terminal_safe(cut.marked)
+    return prefix + marked + terminal_safe(cut.after), " " * _width(prefix) + "^" * max(
+        1, _width(marked)
+    )
 
 
 @dataclass
@@ -114,67 +87,6 @@ class Totals:
             common = ", ".join(f"{code} {n}" for code, n in self.codes.most_common(4))
             line += f" (most common: {common})"
         return line
-
-
-# --- Structured form ------------------------------------------------------------------
-
-
-def finding_dict(f: Finding, caption: str) -> dict[str, Any]:
-    """A finding as the JSON schema has it, with line/column added."""
-    out: dict[str, Any] = {
-        "rule": f.rule,
-        "name": f.name,
-        "code": f.code,
-        "level": f.level.value,
-        "span": list(f.span) if f.span else None,
-    }
-    if f.span:
-        out["line"], out["col"] = line_col(caption, f.span[0])
-        out["text"] = caption[f.span[0] : f.span[1]]
-    out.update(message=f.message, fix=f.fix, source=f.source)
-    return out
-
-
-def verdict_dict(v: Verdict, where: str | None = None) -> dict[str, Any]:
-    """A verdict in the documented JSON shape."""
-    post = v.post
-    out: dict[str, Any] = {"id": post.id}
-    if where:
-        out["where"] = where
-    out.update(
-        platform=post.platform,
-        author=post.author,
-        url=post.url,
-        pack=v.pack,
-        verdict=v.verdict.value,
-        sponsored={
-            "value": v.sponsorship.value,
-            "signals": [
-                {
-                    "kind": s.kind,
-                    "strength": s.strength,
-                    "span": list(s.span) if s.span else None,
-                    "text": s.text,
-                }
-                for s in v.sponsorship.signals
-            ],
-        },
-        language=v.language,
-        disclosures=[
-            {
-                "text": d.text,
-                "span": list(d.span),
-                "clarity": d.clarity,
-                "language": d.language,
-                "above_fold": d.above_fold,
-                "in_hashtag_block": d.in_hashtag_block,
-                **({"evasion": list(d.evasion)} if d.evasion else {}),
-            }
-            for d in v.disclosures
-        ],
-        violations=[finding_dict(f, post.caption) for f in v.findings],
-    )
-    return out
 
 
 # --- Writers --------------------------------------------------------------------------

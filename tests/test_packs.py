@@ -99,3 +99,53 @@ def test_duplicate_code_is_refused(pack_dir):
 def test_name_must_match_file(pack_dir):
     edit(pack_dir / "below-fold.yaml", "name: below-fold", "name: below-the-fold")
     assert "must match the file name" in error_of(pack_dir)
+
+
+def test_reloaded_packs_use_their_own_vocabulary(tmp_path):
+    """A daemon reloads its packs; the engine's matcher cache must never hand a new pack the
+    compiled vocabulary of a freed one (ids are recycled)."""
+    import gc
+
+    from compliance.engine import _MATCHERS, check
+    from compliance.model import Campaign, Post
+
+    root = tmp_path / "rules"
+    shutil.copytree(FTC, root / "ftc")
+    vocab = root / "ftc" / "vocab" / "en.yaml"
+    original = vocab.read_text(encoding="utf-8")
+    post = Post(
+        caption="#glowpaidpost loving this serum",
+        campaign=Campaign(handles=("@glowlab",), relationship="paid"),
+    )
+
+    def disclosed() -> bool:
+        verdict = check(post, load_packs(root, reload=True))
+        return any(d.text == "#glowpaidpost" for d in verdict.disclosures)
+
+    before = len(_MATCHERS)
+    for round_ in range(4):
+        with_term = round_ % 2 == 1
+        vocab.write_text(
+            original + ('- {term: "#glowpaidpost", clarity: clear}\n' if with_term else ""),
+            encoding="utf-8",
+        )
+        assert disclosed() is with_term, f"round {round_}"
+        gc.collect()
+    # Freed packs take their matchers with them, so a recycled id finds nothing.
+    assert len(_MATCHERS) <= before + 1
+    packs = load_packs(root, reload=True)
+    check(post, packs)
+    key = id(packs.for_jurisdiction("US"))
+    assert _MATCHERS.holds(key)
+    del packs
+    load_packs(root, reload=True)  # the process-wide cache lets go of the old packs
+    gc.collect()
+    assert not _MATCHERS.holds(key)
+
+
+def test_load_packs_is_cached_until_reload(tmp_path):
+    root = tmp_path / "rules"
+    shutil.copytree(FTC, root / "ftc")
+    first = load_packs(root)
+    assert load_packs(root) is first
+    assert load_packs(root, reload=True) is not first

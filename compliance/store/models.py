@@ -273,7 +273,7 @@ class Check(Base):
     pack: Mapped[str] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(16))
     sponsored: Mapped[bool | None] = mapped_column(Boolean)
-    # compliance.report.verdict_dict as JSON text: kept as text so its hash stays checkable.
+    # compliance.serialize.verdict_dict as JSON text: kept as text so its hash stays checkable.
     result: Mapped[str] = mapped_column(Text)
     first_checked: Mapped[datetime] = mapped_column(UTCDateTime())
     last_checked: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from compliance.model import Campaign, Level, Verdict
-from compliance.report import verdict_dict
+from compliance.serialize import verdict_dict
+from compliance.timeparse import timestamp_or_none
 
 
 def sha256_text(text: str) -> str:
@@ -41,23 +42,23 @@ def post_key(post_id: str | None, url: str | None, author: str | None, caption_s
     return "sha256:" + sha256_text(f"{author or ''}\n{caption_sha}")
 
 
+# Campaign fields added after the first release: left out of the fingerprint while
+# unset, so that campaigns recorded before they existed keep their rows.
+_LATER_CAMPAIGN_FIELDS = ("starts", "ends", "jurisdictions", "name")
+
+
 def campaign_fingerprint(campaign: Campaign) -> str:
     """SHA-256 of the campaign's content: equal campaigns share one row."""
-    return sha256_text(json.dumps(asdict(campaign), sort_keys=True, ensure_ascii=False))
+    content = asdict(campaign)
+    for key in _LATER_CAMPAIGN_FIELDS:
+        if not content[key]:
+            del content[key]
+    return sha256_text(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str))
 
 
 def parse_posted_at(value: str | None) -> datetime | None:
     """The post's ISO-8601 time as an aware UTC datetime (naive times are taken as UTC)."""
-    if not value:
-        return None
-    text = value[:-1] + "+00:00" if value[-1:] in "Zz" else value
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return timestamp_or_none(value)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
+from compliance.excerpt import Excerpt
+from compliance.excerpt import excerpt as cut_excerpt
 from compliance.store.models import (
     UNRESOLVED,
     Account,
@@ -66,15 +68,6 @@ class Group:
         """The rate as shown: ``85%``, or ``–`` without sponsored posts."""
         rate = self.rate
         return "–" if rate is None else f"{round(100 * rate)}%"
-
-
-@dataclass(frozen=True)
-class Excerpt:
-    """A caption cut around a span: text before, the span itself, text after."""
-
-    before: str
-    marked: str
-    after: str
 
 
 @dataclass
@@ -145,17 +138,7 @@ def _grouped(counts: dict[str, Counter[str]], *, top: int | None = TOP) -> list[
 
 def excerpt(caption: str, span: list[int] | None) -> Excerpt:
     """The caption around ``span`` (or its start when there is no span)."""
-    if not span:
-        head = caption[: 2 * EXCERPT]
-        return Excerpt(head + ("…" if len(caption) > len(head) else ""), "", "")
-    start, end = span
-    left = max(0, start - EXCERPT)
-    right = min(len(caption), end + EXCERPT)
-    return Excerpt(
-        ("…" if left else "") + caption[left:start],
-        caption[start:end],
-        caption[end:right] + ("…" if right < len(caption) else ""),
-    )
+    return cut_excerpt(caption, span, EXCERPT)
 
 
 def collect(

@@ -1,56 +1,25 @@
-"""The `compliance` command: thin click commands over the engine, packs and report.
+"""``compliance check``: check a caption (--text) or files of posts (--input), report, record.
 
-Exit status (every command): 0 clean, 1 violations found, 2 usage, config or input error.
+Exit status: 0 clean, 1 violations found, 2 usage, config or input error.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import click
 
-from compliance.model import PLATFORMS, RELATIONSHIPS, Campaign, Post
-from compliance.options import output_option, rules_option
-from compliance.report import EXIT_ERROR, FORMATS, Writer, terminal_safe
+from compliance.cli.errors import UsageError, fail
+from compliance.cli.options import load_rule_packs, output_option, rules_option
+from compliance.model import PLATFORMS, RELATIONSHIPS, Post, campaign_from_mapping
+from compliance.report import FORMATS, Writer
+from compliance.safe import terminal_safe
 
 
-class UsageError(click.UsageError):
-    """A usage error that exits with status 2 (click's default too; kept explicit)."""
-
-    exit_code = EXIT_ERROR
-
-
-def _fail(message: str) -> None:
-    """Print a one-line error to stderr and exit 2."""
-    click.echo(f"compliance: error: {terminal_safe(message)}", err=True)
-    sys.exit(EXIT_ERROR)
-
-
-def _load(rules_dir: str | None, *, every: bool = False) -> Any:
-    """The packs (every one loaded and validated when ``every``); errors exit 2."""
-    from compliance.packs import PackError, load_packs
-
-    try:
-        packs = load_packs(rules_dir)
-        if every:
-            packs.packs  # noqa: B018 - load and validate them all now
-        return packs
-    except PackError as exc:
-        _fail(str(exc))
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="compliance")
-def main() -> None:
-    """Check influencer posts for advertising-disclosure compliance (FTC, ASA, Ad Standards, EU)."""
-
-
-@main.command()
+@click.command()
 @click.option("--text", "text", help="Check one caption given on the command line.")
 @click.option(
     "--input",
@@ -154,7 +123,7 @@ def check(
         from compliance.batch import default_jobs
 
         jobs = default_jobs()
-    packs = _load(rules_dir)
+    packs = load_rule_packs(rules_dir)
     from compliance.packs import PackError
 
     try:
@@ -163,7 +132,7 @@ def check(
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
     except PackError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     # The loaded packs and spaCy pipelines live as long as the process: keep the garbage
     # collector from re-scanning them at every full collection (recording allocates enough
     # to trigger many: ~1.2 s of 10 on 40,000 posts), and forked workers from copying them.
@@ -178,13 +147,15 @@ def check(
     from compliance.engine import check as check_post
 
     if text is not None:
-        campaign = Campaign(
-            brand=brand,
-            handles=tuple(h if h.startswith("@") else "@" + h for h in handles),
-            hashtags=tuple(h if h.startswith("#") else "#" + h for h in hashtags),
-            promo_codes=codes,
-            domains=domains,
-            relationship=relationship,
+        campaign = campaign_from_mapping(
+            {
+                "brand": brand,
+                "handles": handles,
+                "hashtags": hashtags,
+                "promo_codes": codes,
+                "domains": domains,
+                "relationship": relationship,
+            }
         )
         post = Post(
             caption=text,
@@ -215,7 +186,7 @@ def check(
                         _record(recorder, outcome.result, where, out)
         except PackError as exc:  # another jurisdiction's pack, first needed mid-run
             out.flush()
-            _fail(str(exc))
+            fail(str(exc))
     writer.close()
     if recorder is not None:
         _finish_recording(recorder, out)
@@ -228,7 +199,7 @@ def check(
 
 def _recorder(db: str | None) -> Any:
     """A Recorder on the database (opened, and created if new, before any output); errors exit 2."""
-    from compliance.commands import open_db, utcnow
+    from compliance.cli.database import open_db, utcnow
     from compliance.store.record import Recorder
 
     return Recorder(open_db(db), now=utcnow)
@@ -258,7 +229,7 @@ def _finish_recording(recorder: Any, out: Any) -> None:
 def _recording_failed(exc: Exception, out: Any) -> None:
     """One line and exit 2. Each batch is one transaction: what was committed stays whole."""
     out.flush()
-    _fail(f"{exc} (recording stopped; batches written before this one are kept)")
+    fail(f"{exc} (recording stopped; batches written before this one are kept)")
 
 
 def _records(
@@ -278,114 +249,3 @@ def _records(
                     yield (item.id and f"{path}:{item.id}") or f"{path}#{n}", item
         except InputFormatError as exc:
             yield str(path), str(exc)
-
-
-@main.group()
-def rules() -> None:
-    """List, show and test the rules of the packs."""
-
-
-@rules.command("list")
-@click.option("--pack", "pack_id", help="Only this pack (e.g. FTC) or jurisdiction (e.g. GB).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@rules_option
-def rules_list(pack_id: str | None, fmt: str, rules_dir: str | None) -> None:
-    """Every rule of every pack: id, name, level and what it checks."""
-    from compliance.docs import what_it_does
-
-    packs = _load(rules_dir, every=True)
-    if pack_id:
-        one = packs.by_id(pack_id)
-        if one is None:
-            raise UsageError(f"no pack or jurisdiction {pack_id!r}")
-        selected = [one]
-    else:
-        selected = list(packs)
-    rows = [
-        {
-            "id": r.id,
-            "name": r.name,
-            "level": r.level.value,
-            "code": r.finding,
-            "pack": p.id,
-            "summary": what_it_does(r),
-        }
-        for p in selected
-        for r in sorted(p.rules, key=lambda r: r.code)
-    ]
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    for p in selected:
-        click.echo(f"{p.id}  {p.name}  ({', '.join(p.jurisdictions)})")
-        for row in rows:
-            if row["pack"] == p.id:
-                click.echo(
-                    f"  {row['id']:<18} {row['name']:<30} {row['level']:<9} {row['summary']}"
-                )
-        click.echo("")
-
-
-@rules.command("show")
-@click.argument("rule_id")
-@rules_option
-def rules_show(rule_id: str, rules_dir: str | None) -> None:
-    """What a rule does, why, its source, and failing and passing examples."""
-    from compliance.docs import rule_doc
-
-    packs = _load(rules_dir, every=True)
-    try:
-        rule = packs.rule(rule_id)
-    except KeyError:
-        raise UsageError(f"no rule {rule_id!r}; see 'compliance rules list'") from None
-    click.echo(rule_doc(rule))
-
-
-@rules.command("docs")
-@click.argument("directory", type=click.Path(file_okay=False))
-@rules_option
-def rules_docs(directory: str, rules_dir: str | None) -> None:
-    """Write one Markdown reference page per pack into DIRECTORY (generated from the rule files)."""
-    from compliance.docs import pack_markdown
-
-    packs = _load(rules_dir, every=True)
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    for pack in packs:
-        (out / f"{pack.id.lower()}.md").write_text(pack_markdown(pack) + "\n", encoding="utf-8")
-        click.echo(f"wrote {out / (pack.id.lower() + '.md')}")
-
-
-@rules.command("test")
-@rules_option
-def rules_test(rules_dir: str | None) -> None:
-    """Run every rule's examples; exit 1 when any example does not behave as written."""
-    from compliance.examples import run_examples
-
-    packs = _load(rules_dir, every=True)
-    total = bad = 0
-    for pack in packs:
-        for rule in pack.rules:
-            for result in run_examples(pack, rule):
-                total += 1
-                if not result.ok:
-                    bad += 1
-                    want = "fire" if result.expect_fire else "stay silent"
-                    click.echo(
-                        f"{result.example.where}: {rule.id} should {want} on "
-                        f"{terminal_safe(result.example.caption)!r} (verdict {result.verdict.verdict.value})"
-                    )
-    click.echo(f"{total - bad} passed, {bad} failed")
-    sys.exit(1 if bad else 0)
-
-
-# The record's commands (violations, report, db) live in compliance.commands.
-from compliance.commands import COMMANDS  # noqa: E402
-
-for _command in COMMANDS:
-    main.add_command(_command)
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

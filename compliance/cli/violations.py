@@ -1,15 +1,7 @@
-"""The record's commands: ``violations list|show|ack|waive|export``, ``report``, ``db upgrade|current``.
+"""``compliance violations list|show|ack|waive|export``: the recorded violations.
 
-Thin click commands over :mod:`compliance.store`; ``compliance.cli`` registers
-them. Heavy imports (SQLAlchemy, Jinja) happen inside the commands so that
-``compliance check --text`` starts as fast as before.
-
-Every command takes ``--db URL`` (else ``$COMPLIANCE_DATABASE_URL``, else the
-SQLite file in the user's data directory). Exit status: 0 done, 2 usage or
+Thin click commands over :mod:`compliance.store`. Exit status: 0 done, 2 usage or
 database error (one line on stderr, never a traceback, never a password).
-
-This module is the edge where the wall clock is read (:func:`utcnow`); the
-store below gets it passed in.
 """
 
 from __future__ import annotations
@@ -17,85 +9,20 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any
 
 import click
 
-from compliance.options import output_option
-from compliance.report import EXIT_ERROR, csv_safe, excerpt, terminal_safe
+from compliance.cli.database import expire, open_db, since_option_value, utcnow
+from compliance.cli.errors import fail, handled
+from compliance.cli.options import db_option, output_option
+from compliance.report import excerpt
+from compliance.safe import csv_safe, terminal_safe
 
-if TYPE_CHECKING:
-    from compliance.store.db import Store
-
-DB_HELP = (
-    "Database URL, e.g. sqlite:///compliance.db or postgresql+psycopg2://user@host/db "
-    "(default: $COMPLIANCE_DATABASE_URL, else compliance.db in the user's data directory)."
-)
 ALL = "all"
-
-
-def utcnow() -> datetime:
-    """The wall clock, in UTC: read here, at the edge, and handed to the store."""
-    return datetime.now(timezone.utc)
-
-
-def fail(message: str) -> NoReturn:
-    """Print a one-line error to stderr and exit 2."""
-    click.echo(f"compliance: error: {terminal_safe(message)}", err=True)
-    sys.exit(EXIT_ERROR)
-
-
-@contextmanager
-def handled() -> Iterator[None]:
-    """Turn the store's expected failures into one line on stderr and exit status 2."""
-    from compliance.store.db import StoreError
-    from compliance.store.evidence import EvidenceError
-    from compliance.store.lifecycle import LifecycleError
-
-    try:
-        yield
-    except (StoreError, LifecycleError, EvidenceError) as exc:
-        fail(str(exc))
-
-
-def open_db(db: str | None) -> Store:
-    """The store for ``--db`` (created on first use); errors exit 2."""
-    from compliance.store.db import open_store
-
-    with handled():
-        return open_store(db)
-
-
-def expire(store: Store, now: datetime) -> None:
-    """Reopen violations whose waiver ran out, so that what is shown is current. Checked
-    with a read first: a listing takes the write lock only when there is something to do."""
-    from compliance.store.lifecycle import expire_waivers, has_expired_waivers
-
-    with store.read() as session:
-        if not has_expired_waivers(session, now=lambda: now):
-            return
-    with store.write() as session:
-        expire_waivers(session, now=lambda: now)
-
-
-def db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--db URL`` option every command of the record takes."""
-    return click.option("--db", "db", metavar="URL", help=DB_HELP)(fn)
-
-
-def _since(text: str | None, now: datetime) -> datetime | None:
-    from compliance.durations import parse_since
-
-    if text is None:
-        return None
-    try:
-        return parse_since(text, now)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="'--since'") from None
 
 
 def _statuses(given: tuple[str, ...], default: tuple[str, ...]) -> tuple[str, ...]:
@@ -147,7 +74,7 @@ def _make_filter(
         creator=creator,
         platform=platform,
         rule=rule,
-        since=_since(since, now),
+        since=since_option_value(since, now),
     )
 
 
@@ -243,7 +170,7 @@ def _list_text(rows: list[dict[str, Any]], total: int) -> str:
 
 
 def _write_csv(out: Any, columns: Iterable[str], rows: Iterable[dict[str, Any]]) -> None:
-    """CSV with every cell protected against formula injection (compliance.report.csv_safe)."""
+    """CSV with every cell protected against formula injection (compliance.safe.csv_safe)."""
     columns = list(columns)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
@@ -463,80 +390,3 @@ def violations_export(
                 for n, row in enumerate(rows):
                     out.write(("\n" if n == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
                 out.write("\n]\n")
-
-
-# --- report ------------------------------------------------------------------------------------
-
-
-@click.command("report")
-@click.option("--since", help="Posts since then: 30d, 2w, or a date (UTC); default: all.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True
-)
-@output_option
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=200,
-    show_default=True,
-    help="At most this many unresolved violations, fixes and regressions listed.",
-)
-@db_option
-def report(since: str | None, fmt: str, output: str, limit: int, db: str | None) -> None:
-    """Write a compliance report: one self-contained HTML file (charts included) or Markdown."""
-    from compliance.store.report import collect, render
-
-    now = utcnow()
-    start = _since(since, now)
-    store = open_db(db)
-    with handled():
-        expire(store, now)
-        with store.read() as session:
-            data = collect(
-                session, since=start, now=lambda: now, database=store.display, limit=limit
-            )
-    text = render(data, fmt)
-    with click.open_file(output, "w", encoding="utf-8") as out:
-        out.write(text)
-
-
-# --- db ----------------------------------------------------------------------------------------
-
-
-@click.group()
-def db() -> None:
-    """The database of record: schema upgrades and where it is."""
-
-
-@db.command("upgrade")
-@db_option
-def db_upgrade(db: str | None) -> None:
-    """Create the database or upgrade its schema to this version's (Alembic migrations)."""
-    from compliance.store import migrate
-    from compliance.store.db import open_store
-
-    with handled():
-        store = open_store(db, check_schema=False)
-        before, after = migrate.upgrade(store)
-    if before == after:
-        click.echo(f"{store.display}: schema {after}, up to date")
-    else:
-        click.echo(f"{store.display}: schema {before or '(empty)'} -> {after}")
-
-
-@db.command("current")
-@db_option
-def db_current(db: str | None) -> None:
-    """Which database is used and its schema revision."""
-    from compliance.store import migrate
-    from compliance.store.db import open_store
-
-    with handled():
-        store = open_store(db, check_schema=False)
-        with store.errors(), store.engine.connect() as connection:
-            revision = migrate.current(connection)
-    state = "up to date" if revision == migrate.HEAD else f"this version needs {migrate.HEAD}"
-    click.echo(f"{store.display}: schema {revision or '(none)'}, {state}")
-
-
-COMMANDS = (violations, report, db)

@@ -1,0 +1,41 @@
+"""``compliance report``: the compliance report from the record, as HTML or Markdown."""
+
+from __future__ import annotations
+
+import click
+
+from compliance.cli.database import expire, open_db, since_option_value, utcnow
+from compliance.cli.errors import handled
+from compliance.cli.options import db_option, output_option
+
+
+@click.command("report")
+@click.option("--since", help="Posts since then: 30d, 2w, or a date (UTC); default: all.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True
+)
+@output_option
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="At most this many unresolved violations, fixes and regressions listed.",
+)
+@db_option
+def report(since: str | None, fmt: str, output: str, limit: int, db: str | None) -> None:
+    """Write a compliance report: one self-contained HTML file (charts included) or Markdown."""
+    from compliance.store.report import collect, render
+
+    now = utcnow()
+    start = since_option_value(since, now)
+    store = open_db(db)
+    with handled():
+        expire(store, now)
+        with store.read() as session:
+            data = collect(
+                session, since=start, now=lambda: now, database=store.display, limit=limit
+            )
+    text = render(data, fmt)
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        out.write(text)
