@@ -194,3 +194,22 @@ def test_two_processes_marking_the_same_posts_write_one_event_each(db_url, clock
     run_in_two_processes(_marker, db_url)
     events = post_events(store)
     assert len(events) == 60 and {key for key, *_ in events} == {f"tt-{i}" for i in range(60)}
+
+
+def test_violations_list_and_show_say_a_post_is_gone(db_url, clock):
+    from click.testing import CliRunner
+
+    from compliance.cli import main
+
+    store = seeded(db_url, clock)
+    mark_gone(store, [("tiktok", "tt-2")], now=clock, reason=REASON)
+    with store.read() as session:
+        rows = list_violations(session, ViolationFilter())
+    gone_id = next(r["id"] for r in rows if r["gone_at"] is not None)
+    listing = CliRunner().invoke(main, ["violations", "list", "--db", db_url])
+    assert listing.exit_code == 0, listing.output
+    line = next(ln for ln in listing.output.splitlines() if ln.startswith(f"{gone_id} "))
+    assert " gone " in line
+    shown = CliRunner().invoke(main, ["violations", "show", str(gone_id), "--db", db_url])
+    assert shown.exit_code == 0, shown.output
+    assert "gone since" in shown.output and "(evidence kept)" in shown.output
