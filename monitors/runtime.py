@@ -11,7 +11,8 @@ anyway.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -94,6 +95,33 @@ class Runtime:
             next_run_at=next_run_at,
             save_state=save_state,
         )
+
+    def run_all(
+        self,
+        jobs: Sequence[Job],
+        *,
+        workers: int = 4,
+        keep_verdicts: bool = False,
+        save_state: bool = True,
+        on_result: Callable[[RunResult], None] | None = None,
+    ) -> list[RunResult]:
+        """Run every job once, ``workers`` at a time (one cycle); results in job order.
+
+        ``on_result`` is called as each run ends (in the caller's thread), e.g. to
+        advance a progress bar or write the verdicts out as they come.
+        """
+        results: dict[int, RunResult] = {}
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {
+                pool.submit(self.run, job, keep_verdicts=keep_verdicts, save_state=save_state): n
+                for n, job in enumerate(jobs)
+            }
+            for future in as_completed(futures):
+                result = future.result()
+                results[futures[future]] = result
+                if on_result is not None:
+                    on_result(result)
+        return [results[n] for n in range(len(jobs))]
 
     def close(self) -> None:
         """Close the HTTP clients."""
