@@ -11,7 +11,9 @@ from importlib import import_module
 
 from monitors.sources.base import Source
 
-SOURCES: dict[str, str] = {}
+SOURCES: dict[str, str] = {
+    "bluesky": "monitors.sources.bluesky:BlueskySource",
+}
 
 
 def source_class(platform: str) -> type[Source]:
