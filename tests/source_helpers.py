@@ -7,10 +7,12 @@ and fault list; tests use their own accounts so that they do not see each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from fakes.server import FakeServer
+from fakes.world import World
 
 from monitors.http import HttpSettings, PlatformClient, make_client
 from monitors.sources.base import SourceSettings
@@ -51,3 +53,28 @@ def take(iterator: Iterator[Any], n: int) -> list[Any]:
         if len(out) == n:
             break
     return out
+
+
+def fake_fixtures(install: Callable[[FakeServer, World], None]) -> tuple[Any, Any, Any]:
+    """The ``world``, ``shared_server`` and ``server`` fixtures of a source's test module.
+
+    Use as ``world, shared_server, server = fake_fixtures(fake.install)``: one World
+    and one server for the module, and a clean log and fault list for each test.
+    """
+
+    @pytest.fixture(scope="module", name="world")
+    def world_fixture() -> World:
+        return World()
+
+    @pytest.fixture(scope="module", name="shared_server")
+    def shared_server_fixture(world: World) -> Iterator[FakeServer]:
+        server = FakeServer()
+        install(server, world)
+        with server:
+            yield server
+
+    @pytest.fixture(name="server")
+    def server_fixture(shared_server: FakeServer) -> FakeServer:
+        return fresh(shared_server)
+
+    return world_fixture, shared_server_fixture, server_fixture

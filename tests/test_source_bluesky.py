@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from fakes import bluesky as fake
 from fakes.server import BOT_WALL, FakeServer, Response, fixture, json_response
 from fakes.world import World
-from source_helpers import Waits, client, fresh, settings_for, take
+from source_helpers import Waits, client, fake_fixtures, settings_for, take
 
 from monitors.errors import (
     AuthExpired,
@@ -27,22 +25,7 @@ from monitors.sources.bluesky import BlueskySource, caption_of
 FEED = r"getAuthorFeed"
 
 
-@pytest.fixture(scope="module")
-def world() -> World:
-    return World()
-
-
-@pytest.fixture(scope="module")
-def shared_server(world: World) -> Iterator[FakeServer]:
-    server = FakeServer()
-    fake.install(server, world)
-    with server:
-        yield server
-
-
-@pytest.fixture
-def server(shared_server: FakeServer) -> FakeServer:
-    return fresh(shared_server)
+world, shared_server, server = fake_fixtures(fake.install)
 
 
 def source(server: FakeServer, waits: Waits | None = None, **kw: object) -> BlueskySource:
