@@ -13,6 +13,7 @@ from monitors.sources.base import Source
 
 SOURCES: dict[str, str] = {
     "bluesky": "monitors.sources.bluesky:BlueskySource",
+    "instagram": "monitors.sources.instagram:InstagramSource",
     "mastodon": "monitors.sources.mastodon:MastodonSource",
 }
 
