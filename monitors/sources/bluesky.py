@@ -23,8 +23,10 @@ The caption is what the audience reads as the post, in this order:
    also kept in ``labels["link_card"]``. Quoted posts are someone else's words and
    are left out.
 
-State keys: ``did`` (the account's stable id, for the record) and ``newest_id``
-(the newest post's rkey seen, for the run's high-water mark).
+The source keeps nothing in the monitor state: there is no id to resolve (the
+AppView takes handles) and the run keeps its own high-water mark. It never filters
+a listing by what an earlier run saw: the run re-reads its window and marks posts
+missing from a complete listing as gone, so a filtered listing would read as deletions.
 """
 
 from __future__ import annotations
@@ -105,7 +107,6 @@ class BlueskySource:
             "filter": "posts_no_replies",
             "limit": page_size(self.settings, 50, 100),
         }
-        first = True
         while True:
             data = self._get("app.bsky.feed.getAuthorFeed", params, target=account)
             feed = data.get("feed")
@@ -118,14 +119,7 @@ class BlueskySource:
                 reason = entry.get("reason")
                 if isinstance(reason, dict) and reason.get("$type") == _REPOST:
                     continue  # someone else's post: not the creator's caption
-                fetched = self._fetched(entry.get("post"), target=account)
-                if first:
-                    state["newest_id"] = fetched.post.id
-                    did = _did_of(entry.get("post"))
-                    if did:
-                        state["did"] = did
-                    first = False
-                yield fetched
+                yield self._fetched(entry.get("post"), target=account)
             cursor = data.get("cursor")
             if not cursor or not feed:
                 return
@@ -147,7 +141,6 @@ class BlueskySource:
             "sort": "latest",
             "limit": page_size(self.settings, 100, 100),
         }
-        first = True
         while True:
             data = self._get("app.bsky.feed.searchPosts", params, target=f"#{name}")
             posts = data.get("posts")
@@ -156,11 +149,7 @@ class BlueskySource:
                     "no 'posts' list in the search result", platform=PLATFORM, target=f"#{name}"
                 )
             for item in posts:
-                fetched = self._fetched(item, target=f"#{name}")
-                if first:
-                    state["newest_id"] = fetched.post.id
-                    first = False
-                yield fetched
+                yield self._fetched(item, target=f"#{name}")
             cursor = data.get("cursor")
             if not cursor or not posts or not self.settings.token:
                 return
@@ -335,13 +324,6 @@ def _language(record: dict[str, Any]) -> str | None:
     if isinstance(langs, list) and len(langs) == 1 and isinstance(langs[0], str):
         return langs[0].split("-")[0].lower() or None
     return None  # none or several declared: let the engine detect
-
-
-def _did_of(view: Any) -> str | None:
-    if isinstance(view, dict) and isinstance(view.get("author"), dict):
-        did = view["author"].get("did")
-        return did if isinstance(did, str) else None
-    return None
 
 
 def _parse_url(url: str) -> tuple[str, str] | None:

@@ -10,9 +10,11 @@ tests and proxies can redirect it) and otherwise is ``https://<instance>``. Only
 the ``max_id`` of the next link is used, on our own base URL: a proxy or test
 server must not be bypassed by the absolute URLs an instance writes.
 
-Incremental reads: the source records ``newest_id`` (the newest status id seen) in
-the state; when the run sets ``since_id`` there, the listing asks only for newer
-statuses. Ids are compared as integers (they are snowflakes of varying length).
+State: the account's id (``account_id``, with the ``acct`` it belongs to), so a run
+costs no lookup. Listings are not filtered with ``since_id``/``min_id``: the run
+re-reads its window and marks what is missing from a complete listing as gone, so
+a listing cut at the last id seen would read as deletions; the run stops paging
+by itself once it is past what is new (the generator is lazy).
 
 Caption: ``spoiler_text`` (the content warning, shown first, and able to hold a
 disclosure) then the ``content`` HTML as text: ``<br>`` is a line break, paragraphs
@@ -104,21 +106,17 @@ class MastodonSource:
             "exclude_reblogs": "true",
             "limit": page_size(self.settings, 40, 40),
         }
-        since = state.get("since_id")
-        if isinstance(since, (str, int)) and str(since).isdigit():
-            params["since_id"] = str(since)
         empty = True
         for fetched in self._timeline(
             base,
             f"/api/v1/accounts/{account_id}/statuses",
             params,
-            state,
             target=account,
             home=instance,
         ):
             empty = False
             yield fetched
-        if empty and "since_id" not in params:
+        if empty:
             # Nothing public at all: a locked account whose posts are followers-only
             # (or one suspended since we cached its id) must not read as "every post
             # deleted". The lookup tells them apart from a quiet public account.
@@ -150,14 +148,10 @@ class MastodonSource:
         home, configured = next(iter(self.settings.instances.items()))
         base = base_url(configured, f"https://{home}")
         params: dict[str, Any] = {"limit": page_size(self.settings, 40, 40)}
-        since = state.get("since_id")
-        if isinstance(since, (str, int)) and str(since).isdigit():
-            params["since_id"] = str(since)
         yield from self._timeline(
             base,
             f"/api/v1/timelines/tag/{quote(name, safe='')}",
             params,
-            state,
             target=f"#{name}",
             home=home,
         )
@@ -228,28 +222,21 @@ class MastodonSource:
         base: str,
         path: str,
         params: dict[str, Any],
-        state: MutableMapping[str, Any],
         *,
         target: str,
         home: str,
     ) -> Iterator[Fetched]:
-        newest = _int(state.get("newest_id"))
         while True:
             response = self._get(base, path, params, target=target)
             statuses = _json(response, target)
             if not isinstance(statuses, list):
                 raise Malformed("expected a list of statuses", platform=PLATFORM, target=target)
             for status in statuses:
-                fetched = self._fetched(status, target, home=home)
-                status_id = _int(status.get("id"))
-                if status_id is not None and (newest is None or status_id > newest):
-                    newest = status_id
-                    state["newest_id"] = str(status_id)
-                yield fetched
+                yield self._fetched(status, target, home=home)
             max_id = _next_max_id(response)
             if not statuses or max_id is None:
                 return
-            params = {**params, "max_id": max_id}  # since_id stays: "newer than, older than"
+            params = {**params, "max_id": max_id}
 
     def _get(
         self, base: str, path: str, params: dict[str, Any] | None, *, target: str
@@ -417,14 +404,6 @@ def _account_id(found: Any, target: str) -> str:
 
 def _json(response: httpx.Response, target: str) -> Any:
     return decode_json(response, platform=PLATFORM, target=target)
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
 
 
 def _next_max_id(response: httpx.Response) -> str | None:
