@@ -15,6 +15,9 @@ SOURCES: dict[str, str] = {
     "bluesky": "monitors.sources.bluesky:BlueskySource",
     "instagram": "monitors.sources.instagram:InstagramSource",
     "mastodon": "monitors.sources.mastodon:MastodonSource",
+    # X posts carry platform "twitter" (the packs' name); both names reach the one source.
+    "twitter": "monitors.sources.x:XSource",
+    "x": "monitors.sources.x:XSource",
 }
 
 
