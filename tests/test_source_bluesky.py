@@ -267,3 +267,13 @@ def test_caption_links_facets_count_utf8_bytes() -> None:
         " and glowlab.com #ad"
     )
     assert labels == {}
+
+
+def test_slow_answers_past_the_timeout_are_unavailable(server: FakeServer, world: World) -> None:
+    world.post("bluesky", "slow.bsky.social", "eventually")
+    server.fail(FEED, Response(200, b'{"feed":[]}', delay=1.0), times=2)
+    waits = Waits()
+    bsky = BlueskySource(client("bluesky", waits, timeout=0.2, retries=1), settings_for(server))
+    with pytest.raises(Unavailable, match="timed out"):
+        list(bsky.account_posts("slow.bsky.social", {}))
+    assert len(waits) == 1  # one backoff between the two attempts

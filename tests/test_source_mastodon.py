@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fakes import mastodon as fake
 from fakes.server import BOT_WALL, FakeServer, Response, fixture
-from fakes.world import World
+from fakes.world import FakeAccount, FakePost, World
 from source_helpers import Waits, client, fake_fixtures, fresh, settings_for, take
 
 from monitors.errors import (
@@ -244,3 +244,18 @@ def test_unknown_instance_defaults_to_https(server: FakeServer) -> None:
 )
 def test_post_ref(url: str, ref: str | None) -> None:
     assert MastodonSource.post_ref(url) == ref
+
+
+def test_remote_status_in_a_tag_timeline_keeps_its_origin_id(server: FakeServer) -> None:
+    status = fake.status_json(
+        FakePost("555", "mastodon", "bob", "#guacdance from afar", 1_794_000_000),
+        FakeAccount("mastodon", "bob", "77", "Bob"),
+        "https://other.example",
+    )
+    status["id"] = "999000111"  # this instance's local id for the remote status
+    status["account"]["acct"] = "bob@other.example"
+    server.fail("/timelines/tag/", fake.rails_json([status]))
+    (got,) = list(source(server).hashtag_posts("guacdance", {}))
+    assert got.post.id == "555"  # as post_ref() reads it from the link people paste
+    assert got.post.url == "https://other.example/@bob/555"
+    assert got.post.author == "@bob@other.example"
