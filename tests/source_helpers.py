@@ -1,8 +1,8 @@
 """What the platform-source tests share: a recording sleep and a real client against the fake.
 
 Each test module starts one FakeServer with its platform fake over one World
-(stopping a server costs half a second) and gives each test a clean request log
-and fault list; tests use their own accounts so that they do not see each other.
+(stopping a server costs half a second) and gives each test an empty World and a
+clean request log and fault list (see :func:`fake_fixtures`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from fakes.harness import reset, serve
 from fakes.server import FakeServer
 from fakes.world import World
 
@@ -34,7 +35,7 @@ def client(platform: str, waits: Waits, **http: Any) -> PlatformClient:
 
 
 def fresh(server: FakeServer) -> FakeServer:
-    """``server`` with its request log and scripted faults cleared."""
+    """``server`` with its request log and scripted faults cleared (the World kept)."""
     server.faults.clear()
     server.log.clear()
     return server
@@ -56,25 +57,24 @@ def take(iterator: Iterator[Any], n: int) -> list[Any]:
 
 
 def fake_fixtures(install: Callable[[FakeServer, World], None]) -> tuple[Any, Any, Any]:
-    """The ``world``, ``shared_server`` and ``server`` fixtures of a source's test module.
+    """The ``served``, ``server`` and ``world`` fixtures of a source's test module.
 
-    Use as ``world, shared_server, server = fake_fixtures(fake.install)``: one World
-    and one server for the module, and a clean log and fault list for each test.
+    Use as ``served, server, world = fake_fixtures(fake.install)``: one server over
+    one World for the module (:func:`fakes.harness.serve`), emptied before each test
+    (:func:`fakes.harness.reset`).
     """
 
-    @pytest.fixture(scope="module", name="world")
-    def world_fixture() -> World:
-        return World()
-
-    @pytest.fixture(scope="module", name="shared_server")
-    def shared_server_fixture(world: World) -> Iterator[FakeServer]:
-        server = FakeServer()
-        install(server, world)
-        with server:
-            yield server
+    @pytest.fixture(scope="module", name="served")
+    def served_fixture() -> Iterator[tuple[FakeServer, World]]:
+        yield from serve(install)
 
     @pytest.fixture(name="server")
-    def server_fixture(shared_server: FakeServer) -> FakeServer:
-        return fresh(shared_server)
+    def server_fixture(served: tuple[FakeServer, World]) -> FakeServer:
+        reset(*served)
+        return served[0]
 
-    return world_fixture, shared_server_fixture, server_fixture
+    @pytest.fixture(name="world")
+    def world_fixture(served: tuple[FakeServer, World], server: FakeServer) -> World:
+        return served[1]  # after the server fixture's reset
+
+    return served_fixture, server_fixture, world_fixture

@@ -25,7 +25,7 @@ from monitors.sources.bluesky import BlueskySource, caption_of
 FEED = r"getAuthorFeed"
 
 
-world, shared_server, server = fake_fixtures(fake.install)
+served, server, world = fake_fixtures(fake.install)
 
 
 def source(server: FakeServer, waits: Waits | None = None, **kw: object) -> BlueskySource:

@@ -20,7 +20,7 @@ from monitors.errors import (
 from monitors.sources import source_class
 from monitors.sources.instagram import InstagramSource
 
-world, shared_server, server = fake_fixtures(fake.install)
+served, server, world = fake_fixtures(fake.install)
 
 DISCOVERY = rf"/v25\.0/{fake.OUR_ID}$"
 

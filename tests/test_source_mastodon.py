@@ -25,7 +25,7 @@ STATUSES = r"/statuses$"
 INSTANCE = "fake.social"
 
 
-world, shared_server, server = fake_fixtures(fake.install)
+served, server, world = fake_fixtures(fake.install)
 
 
 def source(server: FakeServer, waits: Waits | None = None, **kw: object) -> MastodonSource:

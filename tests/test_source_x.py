@@ -23,7 +23,7 @@ from monitors.errors import (
 from monitors.sources import source_class
 from monitors.sources.x import XSource, http_error, text_of
 
-world, shared_server, server = fake_fixtures(fake.install)
+served, server, world = fake_fixtures(fake.install)
 
 TWEETS = r"/2/users/\d+/tweets"
 

@@ -15,9 +15,11 @@ SOURCES: dict[str, str] = {
     "bluesky": "monitors.sources.bluesky:BlueskySource",
     "instagram": "monitors.sources.instagram:InstagramSource",
     "mastodon": "monitors.sources.mastodon:MastodonSource",
-    # X posts carry platform "twitter" (the packs' name); both names reach the one source.
+    "tiktok": "monitors.sources.tiktok:TikTokSource",
     "twitter": "monitors.sources.x:XSource",
+    # X posts carry platform "twitter" (the packs' name); both names reach the one source.
     "x": "monitors.sources.x:XSource",
+    "youtube": "monitors.sources.youtube:YouTubeSource",
 }
 
 
