@@ -157,6 +157,7 @@ def test_post_by_url_needs_the_owner_and_finds_deleted_posts(
     ig = source(server)
     fetched = ig.post(f"https://www.instagram.com/owner1/p/{fake.shortcode(keep)}/?igsh=abc")
     assert fetched.post.caption == "keep me"
+    assert "media.limit(100)" in (server.requests(DISCOVERY)[0].arg("fields") or "")
     with pytest.raises(NotConfigured, match="names it"):
         ig.post(f"https://www.instagram.com/p/{fake.shortcode(keep)}/")
     world.delete(gone)

@@ -99,6 +99,9 @@ class InstagramSource:
     # --- the Source interface -------------------------------------------------------
     def account_posts(self, account: str, state: MutableMapping[str, Any]) -> Iterator[Fetched]:
         """The account's media, newest first, through Business Discovery."""
+        yield from self._discovery(account, page_size(self.settings, 25, 100))
+
+    def _discovery(self, account: str, size: int) -> Iterator[Fetched]:
         handle = account.strip().lstrip("@")
         if not _HANDLE.match(handle):
             raise NotFound(
@@ -107,7 +110,6 @@ class InstagramSource:
                 target=account,
             )
         user_id = self._user_id()
-        size = page_size(self.settings, 25, 100)
         media = f"media.limit({size}){{{MEDIA_FIELDS}}}"
         fields = f"business_discovery.username({handle}){{id,username,media_count,{media}}}"
         while True:
@@ -191,7 +193,9 @@ class InstagramSource:
                 target=url,
             )
         limit = int(self.settings.options.get("post_search_limit") or POST_SEARCH_LIMIT)
-        for n, fetched in enumerate(self.account_posts(owner, {}), start=1):
+        # The largest pages: this reads far back, and every request counts against
+        # the account's Business Use Case budget.
+        for n, fetched in enumerate(self._discovery(owner, 100), start=1):
             if fetched.post.id == code:
                 return fetched
             if n >= limit:
