@@ -255,3 +255,11 @@ def test_hashtag_recent_search(server: FakeServer, world: World) -> None:
 )
 def test_post_ref(url: str, ref: str | None) -> None:
     assert XSource.post_ref(url) == ref
+
+
+def test_bearer_token_never_appears_in_errors(server: FakeServer) -> None:
+    server.fail(TWEETS, Response(503, b"Bearer " + fake.GOOD_TOKEN.encode()), times=10)
+    with pytest.raises(Unavailable) as caught:
+        list(source(server).account_posts("harborlinetech", {}))
+    assert fake.GOOD_TOKEN not in str(caught.value)
+    assert fake.GOOD_TOKEN not in repr(source(server).settings)
