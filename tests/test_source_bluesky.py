@@ -277,3 +277,23 @@ def test_slow_answers_past_the_timeout_are_unavailable(server: FakeServer, world
     with pytest.raises(Unavailable, match="timed out"):
         list(bsky.account_posts("slow.bsky.social", {}))
     assert len(waits) == 1  # one backoff between the two attempts
+
+
+def test_video_embeds_and_quoted_posts(server: FakeServer, world: World) -> None:
+    post = world.post("bluesky", "video.bsky.social", "watch this #ad")
+    account = world.get_account("bluesky", "video.bsky.social")
+    assert account is not None
+    view = fake.post_view(post, account)
+    view["embed"] = {
+        "$type": "app.bsky.embed.recordWithMedia#view",
+        "media": {
+            "$type": "app.bsky.embed.video#view",
+            "cid": "bafkrei",
+            "playlist": "https://v/x.m3u8",
+        },
+        "record": {"record": {"value": {"text": "someone else's words #notmine"}}},
+    }
+    server.fail(FEED, json_response({"feed": [{"post": view}]}))
+    (got,) = list(source(server).account_posts("video.bsky.social", {}))
+    assert got.post.is_video is True
+    assert got.post.caption == "watch this #ad"  # the quoted post is not the creator's caption
