@@ -12,7 +12,13 @@ from importlib import import_module
 from monitors.sources.base import Source
 
 SOURCES: dict[str, str] = {
+    "bluesky": "monitors.sources.bluesky:BlueskySource",
+    "instagram": "monitors.sources.instagram:InstagramSource",
+    "mastodon": "monitors.sources.mastodon:MastodonSource",
     "tiktok": "monitors.sources.tiktok:TikTokSource",
+    "twitter": "monitors.sources.x:XSource",
+    # X posts carry platform "twitter" (the packs' name); both names reach the one source.
+    "x": "monitors.sources.x:XSource",
     "youtube": "monitors.sources.youtube:YouTubeSource",
 }
 
