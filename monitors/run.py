@@ -47,6 +47,10 @@ log = logging.getLogger("compliance.monitor")
 # platform that reorders its listing) must not turn one run into a crawl.
 NEW_POSTS_FACTOR = 10
 
+# The platform name posts are recorded under, where a source's differs from the
+# monitor's: X posts are "twitter" posts to the packs (their folds) and the store.
+RECORDED_AS = {"x": "twitter"}
+
 Clock = Callable[[], datetime]
 
 
@@ -202,15 +206,19 @@ def run_monitor(
 
     items, complete_since = _read_listing(job, source, state, result, watermark, horizon)
     result.fetched = len(items)
+    platform = RECORDED_AS.get(job.platform, job.platform)
     shas = {item.post.id: sha256_text(item.post.caption) for item in items if item.post.id}
-    known = lookup_posts(store, job.platform, shas)
+    known = lookup_posts(store, platform, shas)
+    limit = max(job.window_posts * 2, 1)
     if job.kind == "hashtag":
-        window = monitor_recent_posts(store, job.key, horizon, limit=max(job.window_posts * 2, 1))
+        window = monitor_recent_posts(store, job.key, horizon, limit=limit)
     else:
-        window = recent_posts(
-            store, job.platform, job.target, horizon, limit=max(job.window_posts * 2, 1)
-        )
-    diff = compare(window, known, shas, complete_since=complete_since if save_state else None)
+        window = recent_posts(store, platform, job.target, horizon, limit=limit)
+    # Only an account's own listing is a complete list of what exists: a hashtag
+    # listing is a search over a time window (Instagram: 24 hours, X: 7 days) and a
+    # post leaves it when its tag is edited away, so nothing is called gone from one.
+    can_tell_gone = save_state and job.kind != "hashtag"
+    diff = compare(window, known, shas, complete_since=complete_since if can_tell_gone else None)
     result.new, result.edited = len(diff.new), len(diff.edited)
     result.unchanged = len(diff.unchanged)
     to_check = set(diff.new) | set(diff.edited) | set(diff.back)
@@ -237,7 +245,7 @@ def run_monitor(
     if diff.missing and result.outcome == "ok":
         gone = mark_gone(
             store,
-            [(job.platform, key) for key in diff.missing],
+            [(platform, key) for key in diff.missing],
             now=now,
             reason=f"missing from a complete listing of {job.platform}:{job.target} (monitor {job.key})",
         )
