@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import multiprocessing
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -107,3 +108,35 @@ def events(store: Store, violation_id: int) -> list[tuple[str, str | None, str |
                 .order_by(ViolationEvent.id)
             )
         ]
+
+
+def _guarded(target: Callable[..., None], args: tuple[Any, ...], barrier: Any, errors: Any) -> None:
+    """In a worker: start with the other one, report a failure's traceback to the parent."""
+    import traceback
+
+    try:
+        barrier.wait(timeout=30)
+        target(*args)
+    except BaseException:
+        errors.put(traceback.format_exc())
+        raise
+
+
+def run_in_two_processes(target: Callable[..., None], *args: Any) -> None:
+    """Run ``target(*args)`` in two forked processes that start at the same moment.
+
+    Fails the test if either raised or exited non-zero.
+    """
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(2)
+    errors = ctx.Queue()
+    procs = [ctx.Process(target=_guarded, args=(target, args, barrier, errors)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+    problems = []
+    while not errors.empty():
+        problems.append(errors.get())
+    assert not problems, "\n".join(problems)
+    assert [p.exitcode for p in procs] == [0, 0]

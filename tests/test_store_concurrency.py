@@ -9,11 +9,18 @@ interleave many times.
 from __future__ import annotations
 
 import multiprocessing
-import traceback
 
 import pytest
 from sqlalchemy import func, select
-from store_helpers import AMBIGUOUS, COMPLIANT, MISSING, counts, record, verdict
+from store_helpers import (
+    AMBIGUOUS,
+    COMPLIANT,
+    MISSING,
+    counts,
+    record,
+    run_in_two_processes,
+    verdict,
+)
 
 from compliance.store.db import open_store
 from compliance.store.models import ViolationEvent
@@ -29,32 +36,15 @@ def posts(caption_for) -> list:
     return [verdict(caption_for(i), id=f"tt-{i}", author=f"@creator{i % 17}") for i in range(N)]
 
 
-def _worker(url: str, verdicts: list, barrier, errors) -> None:
+def _worker(url: str, verdicts: list) -> None:
     from conftest import Clock
 
-    try:
-        barrier.wait(timeout=30)
-        store = open_store(url)  # both create the fresh database at once
-        record(store, verdicts, Clock(), batch_size=20)
-    except BaseException:
-        errors.put(traceback.format_exc())
-        raise
+    store = open_store(url)  # both create the fresh database at once
+    record(store, verdicts, Clock(), batch_size=20)
 
 
 def run_two(url: str, verdicts: list) -> None:
-    ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(2)
-    errors = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(url, verdicts, barrier, errors)) for _ in range(2)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
-    problems = []
-    while not errors.empty():
-        problems.append(errors.get())
-    assert not problems, "\n".join(problems)
-    assert [p.exitcode for p in procs] == [0, 0]
+    run_in_two_processes(_worker, url, verdicts)
 
 
 def opened_and_fixed(store) -> tuple[int, int, int]:

@@ -105,3 +105,173 @@ def test_times_come_back_aware_in_utc(db_url):
     with store.read() as session:
         back = session.query(Creator).one().created_at
     assert back == at and back.tzinfo == timezone.utc and back.hour == 10
+
+
+# --- Upgrading a database with data --------------------------------------------------------------
+
+OLD_TABLES = (
+    "creators",
+    "accounts",
+    "campaigns",
+    "posts",
+    "caption_versions",
+    "checks",
+    "violations",
+    "violation_events",
+)
+
+
+def _at_revision(store: Store, revision: str) -> None:
+    from alembic import command
+
+    with store._write_engine.connect() as conn, conn.begin():
+        command.upgrade(migrate.config(conn), revision)
+
+
+def _fill_0001(store: Store) -> None:
+    """Rows in every table of schema 0001, written through that schema as the database has it."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import MetaData
+
+    at = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)
+    old = MetaData()
+    with store.engine.begin() as conn:
+        old.reflect(conn)
+
+        def add(table: str, **values: object) -> int:
+            # No explicit ids: PostgreSQL's sequences must stay ahead of the rows.
+            return conn.execute(old.tables[table].insert().values(**values)).inserted_primary_key[0]
+
+        creator = add("creators", handle="@maya", created_at=at)
+        account = add(
+            "accounts", creator_id=creator, platform="tiktok", handle="@maya", created_at=at
+        )
+        campaign = add(
+            "campaigns",
+            fingerprint="f" * 64,
+            brand="GlowLab",
+            aliases=[],
+            handles=["@glowlab"],
+            hashtags=[],
+            promo_codes=["MAYA15"],
+            domains=[],
+            relationship="paid",
+            created_at=at,
+        )
+        post = add(
+            "posts",
+            platform="tiktok",
+            post_key="tt-1",
+            platform_post_id="tt-1",
+            url="https://www.tiktok.com/@maya/video/1",
+            author="@maya",
+            account_id=account,
+            campaign_id=campaign,
+            posted_at=at,
+            first_seen=at,
+            last_seen=at,
+            current_sha256="a" * 64,
+            verdict="violation",
+            pack="US",
+            language="en",
+        )
+        version = add(
+            "caption_versions",
+            post_id=post,
+            sha256="a" * 64,
+            caption="Loving my serum @glowlab #sp",
+            raw_response='{"id": "tt-1"}',
+            source="https://open.tiktokapis.com/v2/video/list/",
+            fetched_at=at,
+            first_seen=at,
+            last_seen=at,
+        )
+        check = add(
+            "checks",
+            version_id=version,
+            verdict_sha256="b" * 64,
+            verdict="violation",
+            pack="US",
+            result='{"verdict": "violation"}',
+            first_checked=at,
+            last_checked=at,
+        )
+        violation = add(
+            "violations",
+            post_id=post,
+            rule="FTC.C201",
+            code="ambiguous_disclosure",
+            status="open",
+            opened_at=at,
+            status_at=at,
+            version_id=version,
+            check_id=check,
+            finding={"rule": "FTC.C201", "span": [25, 28]},
+        )
+        add(
+            "violation_events",
+            violation_id=violation,
+            at=at,
+            actor="check",
+            action="opened",
+            to_status="open",
+            version_id=version,
+        )
+
+
+def _dump(store: Store) -> dict[str, list[dict]]:
+    """Every row of the 0001 tables, in their 0001 columns."""
+    from sqlalchemy import MetaData, select
+
+    old = MetaData()
+    with store.engine.connect() as conn:
+        old.reflect(conn, only=OLD_TABLES)
+        return {
+            name: [
+                {k: v for k, v in row._mapping.items() if k != "gone_at"}
+                for row in conn.execute(select(old.tables[name]).order_by(old.tables[name].c.id))
+            ]
+            for name in OLD_TABLES
+        }
+
+
+def test_a_0001_database_with_data_upgrades_without_losing_a_row(db_url, clock):
+    from store_helpers import COMPLIANT, verdict
+
+    from compliance.store.record import Recorder
+
+    store = Store(db_url)
+    _at_revision(store, "0001")
+    _fill_0001(store)
+    before = _dump(store)
+    assert all(before[name] for name in OLD_TABLES)
+    with pytest.raises(StoreError, match="is at schema 0001, this version needs 0002"):
+        open_store(db_url)
+
+    assert migrate.upgrade(store) == ("0001", "0002")
+    assert _dump(store) == before
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        gone = conn.execute(text("SELECT gone_at FROM posts")).scalars().all()
+    assert gone == [None]
+
+    # The upgraded record goes on as before: a fixed caption fixes the old violation.
+    opened = open_store(db_url)
+    with Recorder(opened, now=clock) as recorder:
+        recorder.add(verdict(COMPLIANT, id="tt-1", author="@maya"))
+    assert recorder.stats.fixed == 1 and recorder.stats.posts == 1
+
+
+def test_downgrading_to_0001_keeps_the_record(db_url):
+    store = Store(db_url)
+    _at_revision(store, "0001")
+    _fill_0001(store)
+    before = _dump(store)
+    migrate.upgrade(store)
+    from alembic import command
+
+    with store._write_engine.connect() as conn, conn.begin():
+        command.downgrade(migrate.config(conn), "0001")
+        assert migrate.current(conn) == "0001"
+    assert _dump(store) == before

@@ -144,7 +144,7 @@ def _list_text(rows: list[dict[str, Any]], total: int) -> str:
     table = [
         [
             str(r["id"]),
-            r["status"] + ("*" if r["acked_by"] else ""),
+            r["status"] + ("*" if r["acked_by"] else "") + (" gone" if r.get("gone_at") else ""),
             r["rule"],
             r["platform"],
             terminal_safe(r["creator"] or "-"),
@@ -245,6 +245,8 @@ def _show_text(d: dict[str, Any]) -> str:
     ]
     if post["url"]:
         lines.append(f"  url: {post['url']}")
+    if post.get("gone_at"):
+        lines.append(f"  gone since {_short_time(post['gone_at'])} UTC (evidence kept)")
     if d["campaign"]:
         c = d["campaign"]
         lines.append(

@@ -2,7 +2,8 @@
 
 A bundle is a directory::
 
-    violation.json            the violation, post, campaign, caption versions (metadata),
+    violation.json            the violation, post (with ``gone_at`` and its gone/reappeared
+                              history), campaign, caption versions (metadata),
                               finding, waiver and full history, plus when and from
                               which database the bundle was made
     captions/v<id>.txt        each caption version, byte for byte (UTF-8); its SHA-256
@@ -43,8 +44,7 @@ raw/                the platform's responses the captions came from, when record
 SHA256SUMS          the SHA-256 of every file; verify with:  sha256sum -c SHA256SUMS
 
 The SHA-256 of captions/v<id>.txt equals the "sha256" recorded for that version
-in violation.json, and that of checks/c<id>.json the "verdict_sha256" of that check.
-"""
+in violation.json, and that of checks/c<id>.json the "verdict_sha256" of that check.{gone}"""
 
 
 class EvidenceError(Exception):
@@ -108,8 +108,15 @@ def write_bundle(
     files["violation.json"] = (
         json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     ).encode("utf-8")
+    gone_at = detail["post"]["gone_at"]
+    gone = (
+        f"\nThe post is gone from its platform since {gone_at} (see post.history in "
+        "violation.json);\nthe captions and responses above are what was recorded before.\n"
+        if gone_at
+        else ""
+    )
     files["README.txt"] = _README.format(
-        id=violation_id, rule=detail["rule"], made=iso(made), tool=tool_version
+        id=violation_id, rule=detail["rule"], made=iso(made), tool=tool_version, gone=gone
     ).encode("utf-8")
 
     try:

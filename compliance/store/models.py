@@ -6,7 +6,13 @@ Shape, in the order a checked post fills it::
                              │
                              ├─< caption_versions ─< checks      (what we saw, what the rules said)
                              │
-                             └─< violations ─< violation_events  (what is wrong, its audit trail)
+                             ├─< violations ─< violation_events  (what is wrong, its audit trail)
+                             │
+                             ├─< post_events                     (gone from the platform, back again)
+                             │
+    monitor_states ─ ─ ─ ─ ─< monitor_posts                      (which monitor saw which post)
+         ├─< monitor_runs                                         (the last runs, for status)
+         └─< monitor_events                                       (failing / recovered flips)
 
 * A **caption version** is one distinct caption seen for a post (keyed by its
   SHA-256). Seeing it again only moves ``last_seen``.
@@ -17,6 +23,12 @@ Shape, in the order a checked post fills it::
 * A **violation** is keyed by (post, rule) and carries a status (see
   :mod:`compliance.store.lifecycle`); every change of it is a
   :class:`ViolationEvent` row.
+* A post that disappears from its platform gets ``gone_at`` and a
+  :class:`PostEvent`; nothing of it is deleted (see :mod:`compliance.store.gone`).
+* A **monitor** (:class:`MonitorState`, keyed by the configuration's monitor key)
+  keeps its cursor and failure count between runs (see :mod:`compliance.store.monitors`).
+  ``monitor_posts`` is keyed by the monitor key as text, not by a foreign key: a
+  run records its posts before it saves its state, and the first run has no state row yet.
 
 Times are stored in UTC. SQLite has no time-zone type, so :class:`UTCDateTime`
 stores naive UTC and hands back aware datetimes on every dialect.
@@ -50,7 +62,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from compliance.store.status import ACTIONS, STATUSES, UNRESOLVED
+from compliance.store.status import (
+    ACTIONS,
+    ERROR_KINDS,
+    MONITOR_ACTIONS,
+    MONITOR_KINDS,
+    OUTCOMES,
+    POST_ACTIONS,
+    STATUSES,
+    UNRESOLVED,
+)
 
 __all__ = ["ACTIONS", "STATUSES", "UNRESOLVED"]
 
@@ -197,6 +218,26 @@ class PostRow(Base):
     verdict: Mapped[str] = mapped_column(String(20))
     pack: Mapped[str] = mapped_column(String(32))
     language: Mapped[str | None] = mapped_column(String(16))
+    # When a monitor found the post missing from its platform; NULL while it is there.
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PostEvent(Base):
+    """Something that happened to a post itself: it went missing, or came back."""
+
+    __tablename__ = "post_events"
+    __table_args__ = (
+        CheckConstraint(_in("action", POST_ACTIONS), name="action"),
+        Index(None, "post_id", "id"),
+        Index(None, "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class CaptionVersion(Base):
@@ -299,6 +340,114 @@ class ViolationEvent(Base):
     version_id: Mapped[int | None] = mapped_column(ForeignKey("caption_versions.id"))
     note: Mapped[str | None] = mapped_column(Text)
     until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MonitorStateRow(Base):
+    """One monitor: what it watches, where its last run left off, and how it is doing.
+
+    ``cursor`` is the source's own state, opaque here (high-water mark, newest id,
+    ETag, resolved user ids). ``failing`` is ``consecutive_failures >=
+    failure_threshold``; each flip of it is a :class:`MonitorEventRow`. The ``last_*``
+    counts are those of the last run (its row in ``monitor_runs`` may be pruned).
+    """
+
+    __tablename__ = "monitor_states"
+    __table_args__ = (
+        CheckConstraint(_in("kind", MONITOR_KINDS), name="kind"),
+        CheckConstraint(_in("last_outcome", OUTCOMES), name="last_outcome"),
+        CheckConstraint(_in("last_error_kind", ERROR_KINDS), name="last_error_kind"),
+        # The scheduler asks which monitors are due.
+        Index(None, "next_run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    platform: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(300))
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_outcome: Mapped[str | None] = mapped_column(String(12))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_kind: Mapped[str | None] = mapped_column(String(20))
+    consecutive_failures: Mapped[int] = mapped_column(Integer)
+    failure_threshold: Mapped[int] = mapped_column(Integer)
+    failing: Mapped[bool] = mapped_column(Boolean)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_fetched: Mapped[int] = mapped_column(Integer)
+    last_new: Mapped[int] = mapped_column(Integer)
+    last_edited: Mapped[int] = mapped_column(Integer)
+    last_gone: Mapped[int] = mapped_column(Integer)
+    last_opened: Mapped[int] = mapped_column(Integer)
+    last_fixed: Mapped[int] = mapped_column(Integer)
+    last_regressed: Mapped[int] = mapped_column(Integer)
+    posts_total: Mapped[int] = mapped_column(Integer)
+    runs_total: Mapped[int] = mapped_column(Integer)
+
+
+class MonitorRunRow(Base):
+    """One run of a monitor, as ``compliance status`` lists it (the last few per monitor)."""
+
+    __tablename__ = "monitor_runs"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
+        CheckConstraint(_in("error_kind", ERROR_KINDS), name="error_kind"),
+        Index(None, "monitor_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitor_states.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(12))
+    fetched: Mapped[int] = mapped_column(Integer)
+    new: Mapped[int] = mapped_column(Integer)
+    edited: Mapped[int] = mapped_column(Integer)
+    gone: Mapped[int] = mapped_column(Integer)
+    opened: Mapped[int] = mapped_column(Integer)
+    fixed: Mapped[int] = mapped_column(Integer)
+    regressed: Mapped[int] = mapped_column(Integer)
+    error_kind: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class MonitorEventRow(Base):
+    """A monitor started failing or recovered. ``notified_at`` is set by the alerts when
+    they have sent it, so that each flip is sent once."""
+
+    __tablename__ = "monitor_events"
+    __table_args__ = (
+        CheckConstraint(_in("action", MONITOR_ACTIONS), name="action"),
+        Index(None, "monitor_id", "id"),
+        Index(None, "notified_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    monitor_id: Mapped[int] = mapped_column(ForeignKey("monitor_states.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(12))
+    consecutive_failures: Mapped[int] = mapped_column(Integer)
+    error_kind: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MonitorPost(Base):
+    """A monitor saw a post: how a hashtag monitor finds its posts again (they have many
+    authors), and how a creator monitor's window is read."""
+
+    __tablename__ = "monitor_posts"
+    __table_args__ = (UniqueConstraint("monitor_key", "post_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    monitor_key: Mapped[str] = mapped_column(String(300))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

@@ -67,13 +67,16 @@ class Observation:
 
     ``source``: the URL fetched (monitors) or ``file:record`` (``check --input``).
     ``raw_response``: the platform's response, verbatim. ``fetched_at``: when it was
-    fetched (default: when the batch is recorded).
+    fetched from the platform (default: when the batch is recorded); only an
+    observation with it can bring a gone post back. ``monitor_key``: the monitor
+    that fetched it (kept in ``monitor_posts``, for that monitor's window).
     """
 
     verdict: Verdict
     source: str | None = None
     raw_response: str | None = None
     fetched_at: datetime | None = None
+    monitor_key: str | None = None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from compliance.store.models import (
     CaptionVersion,
     Check,
     Creator,
+    PostEvent,
     PostRow,
     Violation,
     ViolationEvent,
@@ -72,6 +73,9 @@ LIST_COLUMNS = (
     "text",
     "message",
     "url",
+    # When the post disappeared from its platform (None while it is there); its
+    # violations stay as they were: the post's evidence is kept.
+    "gone_at",
 )
 # An export adds what a violation needs to stand on its own.
 EXPORT_COLUMNS = (
@@ -124,6 +128,7 @@ def _rows_stmt(f: ViolationFilter, *, export: bool) -> Select[Any]:
         Violation.waived_until,
         Violation.finding,
         PostRow.url,
+        PostRow.gone_at,
     ]
     if export:
         columns += [
@@ -166,6 +171,7 @@ def _row_dict(row: Any, *, export: bool) -> dict[str, Any]:
         "text": finding.get("text"),
         "message": finding.get("message"),
         "url": row.url,
+        "gone_at": iso(row.gone_at),
     }
     if export:
         out.update(
@@ -305,6 +311,12 @@ def violation_detail(session: Session, violation_id: int) -> dict[str, Any] | No
             }
         )
 
+    post_history = [
+        {"at": iso(e.at), "actor": e.actor, "action": e.action, "note": e.note}
+        for e in session.scalars(
+            select(PostEvent).where(PostEvent.post_id == post.id).order_by(PostEvent.id)
+        )
+    ]
     history = [
         {
             "at": iso(e.at),
@@ -359,6 +371,9 @@ def violation_detail(session: Session, violation_id: int) -> dict[str, Any] | No
             "verdict": post.verdict,
             "pack": post.pack,
             "language": post.language,
+            "gone_at": iso(post.gone_at),
+            # Gone and back again: the post's own events, oldest first.
+            "history": post_history,
         },
         "campaign": {
             "brand": campaign.brand,

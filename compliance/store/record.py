@@ -27,6 +27,13 @@ seen are cached (only after their transaction committed).
 The steps live in three modules: :mod:`.observed` (hashes, keys and verdict JSON,
 computed without the database), :mod:`.rows` (the upserts of what was seen) and
 :mod:`.transitions` (what each checked version does to its post's violations).
+
+For the monitors: an observation carrying ``monitor_key`` is linked to that
+monitor (``monitor_posts``), and one fetched after its post was marked gone
+brings the post back (:func:`compliance.store.gone.reappear`). The counts a run
+needs (violations opened, fixed, regressed; posts back) are in the
+:class:`RecordStats` that :meth:`Recorder.flush` returns per batch and
+:meth:`Recorder.close` for the whole recorder.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from compliance.model import Verdict
 from compliance.store.db import Store, StoreError
+from compliance.store.gone import reappear
 from compliance.store.lifecycle import expire_waivers
 from compliance.store.observed import Observation, Prepared, prepare
 from compliance.store.rows import (
@@ -46,6 +54,7 @@ from compliance.store.rows import (
     ensure_accounts,
     ensure_campaigns,
     ensure_creators,
+    link_monitors,
     update_current,
     upsert_checks,
     upsert_posts,
@@ -96,7 +105,9 @@ def record_batch(
     creator_ids = ensure_creators(session, items, known, learnt, at)
     account_ids = ensure_accounts(session, items, creator_ids, known, learnt, at)
     campaign_ids = ensure_campaigns(session, items, known, learnt, at)
-    current = upsert_posts(session, items, account_ids, campaign_ids, at)
+    current, gone = upsert_posts(session, items, account_ids, campaign_ids, at)
+    stats.reappeared = reappear(session, items, gone, at=at, actor=actor)
+    link_monitors(session, items, at)
     upsert_versions(session, items, at)
     upsert_checks(session, items, at)
 
@@ -141,16 +152,23 @@ class Recorder:
         source: str | None = None,
         raw_response: str | None = None,
         fetched_at: datetime | None = None,
+        monitor_key: str | None = None,
     ) -> None:
-        """Queue one verdict; a full batch is written now."""
-        self._pending.append(Observation(verdict, source, raw_response, fetched_at))
+        """Queue one verdict; a full batch is written now.
+
+        A monitor passes the URL it fetched as ``source``, the platform's JSON for
+        the post as ``raw_response`` (kept as evidence with the caption version),
+        when it fetched it as ``fetched_at`` and its own key as ``monitor_key``.
+        """
+        self._pending.append(Observation(verdict, source, raw_response, fetched_at, monitor_key))
         if len(self._pending) >= self.batch_size:
             self.flush()
 
-    def flush(self) -> None:
-        """Write the queued verdicts as one transaction (redone if another writer interfered)."""
+    def flush(self) -> RecordStats:
+        """Write the queued verdicts as one transaction (redone if another writer interfered);
+        return that batch's counts (empty when nothing was queued)."""
         if not self._pending:
-            return
+            return RecordStats()
         batch = self._pending
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -171,9 +189,11 @@ class Recorder:
         self._pending = []
         self._known.update(learnt)
         self.stats.add(stats)
+        return stats
 
     def close(self) -> RecordStats:
-        """Write what is left and return the counts of the whole run."""
+        """Write what is left and return the counts of every batch this recorder wrote
+        (a monitor run uses one recorder per run, so these are the run's counts)."""
         self.flush()
         return self.stats
 

@@ -231,6 +231,7 @@ def collect(
             func.coalesce(PostRow.platform_post_id, PostRow.post_key).label("post"),
             func.coalesce(Account.handle, PostRow.author).label("creator"),
             PostRow.url,
+            PostRow.gone_at,
             CaptionVersion.caption,
         )
         .join(PostRow, PostRow.id == Violation.post_id)
@@ -253,6 +254,7 @@ def collect(
                 "post": row.post,
                 "creator": row.creator,
                 "url": row.url,
+                "gone_at": iso(row.gone_at),
                 "message": finding.get("message", ""),
                 "excerpt": excerpt(row.caption, finding.get("span")),
             }

@@ -17,7 +17,15 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from compliance.store.models import Account, CampaignRow, CaptionVersion, Check, Creator, PostRow
+from compliance.store.models import (
+    Account,
+    CampaignRow,
+    CaptionVersion,
+    Check,
+    Creator,
+    MonitorPost,
+    PostRow,
+)
 from compliance.store.observed import Prepared
 
 # Rows per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
@@ -156,9 +164,10 @@ def upsert_posts(
     account_ids: dict[tuple[str, str], int],
     campaign_ids: dict[str, int],
     at: datetime,
-) -> dict[int, tuple[str, str, str, str | None]]:
+) -> tuple[dict[int, tuple[str, str, str, str | None]], dict[int, datetime]]:
     """Insert new posts, touch known ones; set each item's post_id. Returns the stored
-    (current_sha256, verdict, pack, language) of every post."""
+    (current_sha256, verdict, pack, language) of every post, and the ``gone_at`` of
+    those marked gone (left as it is here: see :func:`compliance.store.gone.reappear`)."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for item in items:
         if (item.platform, item.key) in rows:
@@ -202,16 +211,41 @@ def upsert_posts(
         table.c.verdict,
         table.c.pack,
         table.c.language,
+        table.c.gone_at,
     )
     ids: dict[tuple[str, str], int] = {}
     current: dict[int, tuple[str, str, str, str | None]] = {}
+    gone: dict[int, datetime] = {}
     # Sorted: every writer locks post rows in the same order, so none waits on another in a cycle.
     for row in session.execute(stmt, [rows[k] for k in sorted(rows)]):
         ids[(row.platform, row.post_key)] = row.id
         current[row.id] = (row.current_sha256, row.verdict, row.pack, row.language)
+        if row.gone_at is not None:
+            gone[row.id] = row.gone_at
     for item in items:
         item.post_id = ids[(item.platform, item.key)]
-    return current
+    return current, gone
+
+
+def link_monitors(session: Session, items: list[Prepared], at: datetime) -> None:
+    """Note which monitor saw which post (items fetched by a monitor only)."""
+    rows = {
+        (item.obs.monitor_key, item.post_id): {
+            "monitor_key": item.obs.monitor_key,
+            "post_id": item.post_id,
+            "first_seen": at,
+            "last_seen": at,
+        }
+        for item in items
+        if item.obs.monitor_key
+    }
+    if not rows:
+        return
+    ins = dialect_insert(session, MonitorPost.__table__)
+    stmt = ins.on_conflict_do_update(
+        index_elements=["monitor_key", "post_id"], set_={"last_seen": ins.excluded.last_seen}
+    )
+    session.execute(stmt, [rows[k] for k in sorted(rows)])
 
 
 def upsert_versions(session: Session, items: list[Prepared], at: datetime) -> None:

@@ -33,6 +33,8 @@ class RecordStats:
     fixed: int = 0
     regressed: int = 0
     reopened: int = 0
+    # Posts marked gone that a fetch found again.
+    reappeared: int = 0
 
     def add(self, other: RecordStats) -> None:
         """Add another batch's counts."""
@@ -41,6 +43,7 @@ class RecordStats:
         self.fixed += other.fixed
         self.regressed += other.regressed
         self.reopened += other.reopened
+        self.reappeared += other.reappeared
 
     def summary(self) -> str:
         """One line, e.g. ``recorded 40 posts: 3 violations opened, 1 fixed``."""

@@ -1,0 +1,552 @@
+"""Monitor state: where each monitor left off, how its runs went, and when it started failing.
+
+One :class:`~compliance.store.models.MonitorStateRow` per monitor key (the
+configuration's name for it, e.g. ``creator:mara:tiktok:@glowwithmara``). A run
+ends with :func:`save_monitor_run`, one transaction that
+
+* counts failures: ``failed`` and ``partial`` runs add one to
+  ``consecutive_failures``, ``ok`` and ``not_modified`` reset it (a monitor is
+  reported failing only after N failures in a row, as urlwatch does);
+* flips ``failing`` on when the count reaches the threshold, and off again on the
+  next success, writing a :class:`~compliance.store.models.MonitorEventRow` for each
+  flip, which the alerts read once (:func:`unnotified_monitor_events`,
+  :func:`mark_monitor_events_notified`). Raising the threshold does not end a
+  failing spell: only a successful run does;
+* keeps the source's cursor (``cursor=None``: keep the stored one, as a failed run
+  should), the last run's counts and a row in ``monitor_runs``, pruned to the
+  last :data:`KEEP_RUNS` of the monitor.
+
+Two processes saving the same monitor at once queue on the row: it is read
+``FOR UPDATE`` on PostgreSQL, and SQLite's writers are serialised by ``BEGIN
+IMMEDIATE``; neither loses the other's failure. Errors are stored as one line
+without control characters, at most :data:`ERROR_CHARS` long: the caller passes a
+message that is already free of secrets, and this keeps it printable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from compliance.store.db import Store
+from compliance.store.models import (
+    MonitorEventRow,
+    MonitorPost,
+    MonitorRunRow,
+    MonitorStateRow,
+)
+from compliance.store.queries import iso
+from compliance.store.rows import dialect_insert
+from compliance.store.status import (
+    ERROR_KINDS,
+    FAILED_OUTCOMES,
+    MONITOR_KINDS,
+    OUTCOMES,
+)
+from compliance.store.transitions import RecordStats
+
+Clock = Callable[[], datetime]
+
+# Failures in a row before a monitor is reported failing, unless the config says otherwise.
+DEFAULT_THRESHOLD = 3
+# Runs kept per monitor in monitor_runs (what `compliance status` can show).
+KEEP_RUNS = 20
+# Longest stored error message; the rest is cut (the full story is in the daemon's log).
+ERROR_CHARS = 500
+
+# C0/C1 controls, and the Unicode format characters that reorder or hide text on a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]+")
+
+
+@dataclass(frozen=True)
+class RunCounts:
+    """What one run did: posts fetched, new, edited and gone; violations opened, fixed, regressed."""
+
+    fetched: int = 0
+    new: int = 0
+    edited: int = 0
+    gone: int = 0
+    opened: int = 0
+    fixed: int = 0
+    regressed: int = 0
+
+    @classmethod
+    def of(cls, stats: RecordStats, *, fetched: int, new: int, edited: int, gone: int) -> RunCounts:
+        """The run's counts: the posts as the run saw them, the violations as recording did."""
+        return cls(fetched, new, edited, gone, stats.opened, stats.fixed, stats.regressed)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNT_FIELDS}
+
+
+COUNT_FIELDS = tuple(f.name for f in fields(RunCounts))
+
+
+@dataclass(frozen=True)
+class MonitorState:
+    """A monitor as stored after its last save. ``flipped`` is ``"failing"`` or
+    ``"recovered"`` when the save that returned this state flipped it, else None."""
+
+    key: str
+    kind: str
+    platform: str
+    target: str
+    cursor: Mapping[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_outcome: str | None
+    last_error: str | None
+    last_error_kind: str | None
+    consecutive_failures: int
+    failure_threshold: int
+    failing: bool
+    failing_since: datetime | None
+    next_run_at: datetime | None
+    last_counts: RunCounts
+    posts_total: int
+    runs_total: int
+    flipped: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, the shape ``compliance status --format json`` prints."""
+        return {
+            "key": self.key,
+            "kind": self.kind,
+            "platform": self.platform,
+            "target": self.target,
+            "last_run_at": iso(self.last_run_at),
+            "last_success_at": iso(self.last_success_at),
+            "last_outcome": self.last_outcome,
+            "last_error_kind": self.last_error_kind,
+            "last_error": self.last_error,
+            "consecutive_failures": self.consecutive_failures,
+            "failure_threshold": self.failure_threshold,
+            "failing": self.failing,
+            "failing_since": iso(self.failing_since),
+            "next_run_at": iso(self.next_run_at),
+            "last_counts": self.last_counts.as_dict(),
+            "posts_total": self.posts_total,
+            "runs_total": self.runs_total,
+            "cursor": dict(self.cursor),
+        }
+
+
+@dataclass(frozen=True)
+class MonitorRun:
+    """One logged run of a monitor."""
+
+    id: int
+    key: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: str
+    counts: RunCounts
+    error_kind: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class MonitorEvent:
+    """A monitor started failing (``action="failing"``) or recovered."""
+
+    id: int
+    key: str
+    platform: str
+    target: str
+    at: datetime
+    action: str
+    consecutive_failures: int
+    error_kind: str | None
+    error: str | None
+    notified_at: datetime | None
+
+
+def one_line(message: str | None, limit: int = ERROR_CHARS) -> str | None:
+    """The message as stored: control characters and line breaks made spaces, cut to ``limit``."""
+    if message is None:
+        return None
+    text = " ".join(_CONTROL.sub(" ", message).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_STATES = MonitorStateRow.__table__
+_RUNS = MonitorRunRow.__table__
+_EVENTS = MonitorEventRow.__table__
+
+
+def _state(row: Mapping[str, Any], flipped: str | None = None) -> MonitorState:
+    """A state from a row of monitor_states (a Core row's mapping: its JSON is its own)."""
+    return MonitorState(
+        key=row["key"],
+        kind=row["kind"],
+        platform=row["platform"],
+        target=row["target"],
+        cursor=row["cursor"] or {},
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        last_run_at=row["last_run_at"],
+        last_success_at=row["last_success_at"],
+        last_outcome=row["last_outcome"],
+        last_error=row["last_error"],
+        last_error_kind=row["last_error_kind"],
+        consecutive_failures=row["consecutive_failures"],
+        failure_threshold=row["failure_threshold"],
+        failing=bool(row["failing"]),
+        failing_since=row["failing_since"],
+        next_run_at=row["next_run_at"],
+        last_counts=RunCounts(*(row[f"last_{name}"] for name in COUNT_FIELDS)),
+        posts_total=row["posts_total"],
+        runs_total=row["runs_total"],
+        flipped=flipped,
+    )
+
+
+def _check_monitor(kind: str, threshold: int) -> None:
+    if kind not in MONITOR_KINDS:
+        raise ValueError(f"unknown monitor kind {kind!r} (one of {', '.join(MONITOR_KINDS)})")
+    if threshold < 1:
+        raise ValueError(f"failure threshold must be at least 1, not {threshold}")
+
+
+def _locked_row(
+    session: Session,
+    key: str,
+    *,
+    kind: str,
+    platform: str,
+    target: str,
+    threshold: int,
+    at: datetime,
+) -> Mapping[str, Any]:
+    """The monitor's row, created if missing, locked until commit (``FOR UPDATE`` on
+    PostgreSQL; a SQLite writer holds the whole file already)."""
+    locked = select(_STATES).where(_STATES.c.key == key).with_for_update()
+    row = session.execute(locked).mappings().first()
+    if row is not None:
+        return row
+    fresh: dict[str, Any] = {
+        "key": key,
+        "kind": kind,
+        "platform": platform,
+        "target": target,
+        "cursor": {},
+        "created_at": at,
+        "updated_at": at,
+        "last_run_at": None,
+        "last_success_at": None,
+        "last_outcome": None,
+        "last_error": None,
+        "last_error_kind": None,
+        "consecutive_failures": 0,
+        "failure_threshold": threshold,
+        "failing": False,
+        "failing_since": None,
+        "next_run_at": None,
+        "posts_total": 0,
+        "runs_total": 0,
+        **{f"last_{name}": 0 for name in COUNT_FIELDS},
+    }
+    # Another process may be creating it at this moment: then its row is the one locked.
+    stmt = dialect_insert(session, _STATES).on_conflict_do_nothing(index_elements=["key"])
+    session.execute(stmt, [fresh])
+    return session.execute(locked).mappings().one()
+
+
+def ensure_monitor(
+    store: Store,
+    key: str,
+    *,
+    kind: str,
+    platform: str,
+    target: str,
+    threshold: int = DEFAULT_THRESHOLD,
+    now: Clock,
+) -> MonitorState:
+    """The monitor's state, created (never run, nothing failing) if it has none yet.
+
+    The daemon calls this for every configured monitor at start, so that ``status``
+    lists monitors that have not run yet. An existing row is returned as it is.
+    """
+    _check_monitor(kind, threshold)
+    with store.write() as session:
+        row = _locked_row(
+            session, key, kind=kind, platform=platform, target=target, threshold=threshold, at=now()
+        )
+        return _state(row)
+
+
+def load_monitor_state(store: Store, key: str) -> MonitorState | None:
+    """The monitor's stored state, or None if it has never been saved."""
+    with store.read() as session:
+        row = session.execute(select(_STATES).where(_STATES.c.key == key)).mappings().first()
+        return _state(row) if row is not None else None
+
+
+def list_monitor_states(store: Store) -> list[MonitorState]:
+    """Every monitor's state, by key."""
+    with store.read() as session:
+        rows = session.execute(select(_STATES).order_by(_STATES.c.key)).mappings()
+        return [_state(row) for row in rows]
+
+
+def set_next_run(store: Store, key: str, when: datetime | None) -> bool:
+    """Record when the monitor runs next (None: not scheduled); False if there is no such monitor."""
+    with store.write() as session:
+        result = session.execute(
+            update(_STATES).where(_STATES.c.key == key).values(next_run_at=when)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def save_monitor_run(
+    store: Store,
+    key: str,
+    *,
+    kind: str,
+    platform: str,
+    target: str,
+    started_at: datetime,
+    outcome: str,
+    counts: RunCounts = RunCounts(),
+    cursor: Mapping[str, Any] | None = None,
+    error: str | None = None,
+    error_kind: str | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
+    next_run_at: datetime | None = None,
+    now: Clock,
+    keep_runs: int = KEEP_RUNS,
+) -> MonitorState:
+    """Record the end of one run of the monitor ``key`` (created on its first run).
+
+    ``outcome`` is one of ``ok``, ``not_modified`` (success), ``failed``,
+    ``partial`` (failure: some pages read, then an error; ``cursor`` may still
+    carry the progress). A failure needs an ``error_kind`` (one of
+    :data:`~compliance.store.status.ERROR_KINDS`) and should have a safe
+    one-line ``error``. ``cursor`` None keeps the stored cursor; ``next_run_at``
+    None keeps the stored next run. ``threshold`` is the monitor's current
+    failures-in-a-row setting (stored, so a changed config applies at once).
+
+    Returns the new state; its ``flipped`` says whether this run made the monitor
+    ``"failing"`` or ``"recovered"`` (each flip also written as an event, once).
+    """
+    _check_monitor(kind, threshold)
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown run outcome {outcome!r} (one of {', '.join(OUTCOMES)})")
+    failed = outcome in FAILED_OUTCOMES
+    if failed and error_kind is None:
+        raise ValueError(f"a {outcome} run needs an error kind (one of {', '.join(ERROR_KINDS)})")
+    if error_kind is not None and error_kind not in ERROR_KINDS:
+        raise ValueError(f"unknown error kind {error_kind!r} (one of {', '.join(ERROR_KINDS)})")
+    if keep_runs < 1:
+        raise ValueError(f"keep_runs must be at least 1, not {keep_runs}")
+    message = one_line(error) if failed else None
+    error_kind = error_kind if failed else None
+    # Through JSON now, so that what is returned is what a later load gives.
+    new_cursor = json.loads(json.dumps(dict(cursor))) if cursor is not None else None
+
+    with store.write() as session:
+        at = now()
+        old = _locked_row(
+            session, key, kind=kind, platform=platform, target=target, threshold=threshold, at=at
+        )
+        values, flipped = _after_run(old, failed, threshold, message, error_kind, at)
+        values.update(
+            kind=kind,
+            platform=platform,
+            target=target,
+            failure_threshold=threshold,
+            last_run_at=at,
+            last_outcome=outcome,
+            updated_at=at,
+            runs_total=old["runs_total"] + 1,
+            **{f"last_{name}": value for name, value in counts.as_dict().items()},
+        )
+        if new_cursor is not None:
+            values["cursor"] = new_cursor
+        if next_run_at is not None:
+            values["next_run_at"] = next_run_at
+        row = {**old, **values}
+        posts_total = session.execute(
+            _SAVE, {"b_key": key, **{f"b_{c}": row[c] for c in _SAVED}}
+        ).scalar_one()
+        session.execute(
+            _RUNS.insert(),
+            [
+                {
+                    "monitor_id": old["id"],
+                    "started_at": started_at,
+                    "finished_at": at,
+                    "outcome": outcome,
+                    "error_kind": error_kind,
+                    "error": message,
+                    **counts.as_dict(),
+                }
+            ],
+        )
+        if flipped is not None:
+            session.execute(
+                _EVENTS.insert(),
+                [
+                    {
+                        "monitor_id": old["id"],
+                        "at": at,
+                        "action": flipped,
+                        "consecutive_failures": values["consecutive_failures"],
+                        "error_kind": error_kind,
+                        "error": message,
+                        "notified_at": None,
+                    }
+                ],
+            )
+        if values["runs_total"] > keep_runs:
+            _prune_runs(session, old["id"], keep_runs)
+        return _state({**row, "posts_total": posts_total}, flipped)
+
+
+# What a save writes: every column but the identity and the creation time, in one
+# statement built once (built per call, its ~25 values cost more than the database does).
+_SAVED = tuple(
+    c.name for c in _STATES.columns if c.name not in ("id", "key", "created_at", "posts_total")
+)
+_SAVE = (
+    update(_STATES)
+    .where(_STATES.c.key == bindparam("b_key"))
+    .values(
+        {
+            **{c: bindparam(f"b_{c}") for c in _SAVED},
+            "posts_total": select(func.count())
+            .select_from(MonitorPost)
+            .where(MonitorPost.monitor_key == bindparam("b_key"))
+            .scalar_subquery(),
+        }
+    )
+    .returning(_STATES.c.posts_total)
+)
+
+
+def _after_run(
+    old: Mapping[str, Any],
+    failed: bool,
+    threshold: int,
+    message: str | None,
+    error_kind: str | None,
+    at: datetime,
+) -> tuple[dict[str, Any], str | None]:
+    """The failure-counting columns after a run, and the flip it causes (if any)."""
+    if failed:
+        count = old["consecutive_failures"] + 1
+        values: dict[str, Any] = {
+            "consecutive_failures": count,
+            "last_error": message,
+            "last_error_kind": error_kind,
+        }
+        if not old["failing"] and count >= threshold:
+            values.update(failing=True, failing_since=at)
+            return values, "failing"
+        return values, None
+    values = {
+        "consecutive_failures": 0,
+        "last_success_at": at,
+        "last_error": None,
+        "last_error_kind": None,
+    }
+    if old["failing"]:
+        values.update(failing=False, failing_since=None)
+        return values, "recovered"
+    return values, None
+
+
+def _prune_runs(session: Session, monitor_id: int, keep: int) -> None:
+    """Delete all but the newest ``keep`` runs of the monitor."""
+    runs = _RUNS
+    oldest_kept = (
+        select(runs.c.id)
+        .where(runs.c.monitor_id == monitor_id)
+        .order_by(runs.c.id.desc())
+        .offset(keep - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    session.execute(delete(runs).where(runs.c.monitor_id == monitor_id, runs.c.id < oldest_kept))
+
+
+def monitor_runs(store: Store, key: str, *, limit: int = KEEP_RUNS) -> list[MonitorRun]:
+    """The monitor's logged runs, newest first."""
+    with store.read() as session:
+        stmt = (
+            select(MonitorRunRow)
+            .join(MonitorStateRow, MonitorStateRow.id == MonitorRunRow.monitor_id)
+            .where(MonitorStateRow.key == key)
+            .order_by(MonitorRunRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            MonitorRun(
+                id=r.id,
+                key=key,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                outcome=r.outcome,
+                counts=RunCounts(*(getattr(r, name) for name in COUNT_FIELDS)),
+                error_kind=r.error_kind,
+                error=r.error,
+            )
+            for r in session.scalars(stmt)
+        ]
+
+
+# --- For the alerts: each flip, once ----------------------------------------------------------
+
+
+def unnotified_monitor_events(session: Session, *, limit: int = 100) -> list[MonitorEvent]:
+    """Flips not yet marked notified, oldest first."""
+    stmt = (
+        select(
+            MonitorEventRow, MonitorStateRow.key, MonitorStateRow.platform, MonitorStateRow.target
+        )
+        .join(MonitorStateRow, MonitorStateRow.id == MonitorEventRow.monitor_id)
+        .where(MonitorEventRow.notified_at.is_(None))
+        .order_by(MonitorEventRow.id)
+        .limit(limit)
+    )
+    return [
+        MonitorEvent(
+            id=e.id,
+            key=key,
+            platform=platform,
+            target=target,
+            at=e.at,
+            action=e.action,
+            consecutive_failures=e.consecutive_failures,
+            error_kind=e.error_kind,
+            error=e.error,
+            notified_at=e.notified_at,
+        )
+        for e, key, platform, target in session.execute(stmt)
+    ]
+
+
+def mark_monitor_events_notified(
+    session: Session, event_ids: Sequence[int], *, now: Clock
+) -> list[int]:
+    """Mark flips as sent; return the ids this call marked (an id already marked by
+    another process is left out, so two senders cannot both claim one flip)."""
+    if not event_ids:
+        return []
+    table = _EVENTS
+    result = session.execute(
+        update(table)
+        .where(table.c.id.in_(list(event_ids)), table.c.notified_at.is_(None))
+        .values(notified_at=now())
+        .returning(table.c.id)
+    )
+    return sorted(row[0] for row in result)

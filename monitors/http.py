@@ -1,0 +1,427 @@
+"""The one HTTP client factory for the platform sources: polite, patient and safe to log.
+
+Every source talks to its platform through a :class:`PlatformClient` made by
+:func:`make_client`. The client
+
+* sets timeouts (connect and read/write/pool separately) and an honest User-Agent;
+* waits for the platform's shared :class:`RequestBudget` before every request, so
+  twenty monitors of one platform in one process never exceed its request rate;
+* retries connect errors, timeouts, 5xx and 429 with jittered exponential backoff
+  (tenacity), honouring ``Retry-After`` (seconds or an HTTP date) and the reset
+  headers the platforms send (``x-ratelimit-reset``, ``ratelimit-reset``,
+  ``x-rate-limit-reset``: epoch seconds, seconds from now, or ISO 8601);
+* gives up with :class:`~monitors.errors.RateLimited` when the platform asks for a
+  longer wait than ``max_wait`` (the next scheduled run will try again) and with
+  :class:`~monitors.errors.Unavailable` when the retries run out;
+* sends conditional requests from a ``validators`` dict the source keeps in its
+  monitor state, and updates that dict from the answer;
+* returns every other answer (2xx, 304, 4xx) as it is: only the source knows what a
+  platform's 400 or 200-with-an-error-inside means.
+
+Messages never carry a secret: URLs and texts go through :func:`monitors.errors.redact`
+with the configured secret values, bearer tokens of the request headers included.
+
+Libraries: tenacity does the retry loop (its ``sleep`` is injectable, so tests
+record waits instead of sleeping, and its ``wait`` is a plain callable that can
+read Retry-After from the failed attempt). pyrate-limiter was considered for the
+budget and not used: its blocking acquire sleeps with ``time.sleep`` inside the
+library (no injectable sleep, so spacing could only be tested on the wall clock)
+and its API changed incompatibly between major versions; the budget here is a
+dozen lines of GCRA-style spacing behind a two-method class that a Redis-backed
+budget can replace for the scale-out. hishel was considered for conditional
+requests and not used: it is a transparent cache that turns a 304 into the cached
+200, while a monitor needs the 304 itself (nothing new: skip the run) and keeps its
+validators in the monitor's state row in the database, not in a cache directory.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from typing import Any
+
+import httpx
+import tenacity
+
+from monitors.errors import BotWall, Malformed, RateLimited, Unavailable, redact
+
+try:
+    _VERSION = metadata.version("compliance")
+except metadata.PackageNotFoundError:  # running from a source tree without an install
+    _VERSION = "0"
+
+USER_AGENT = f"compliance/{_VERSION} (+https://github.com/compliance-checker/compliance)"
+
+# Headers that say when a rate-limit window resets, in the order we trust them.
+_RESET_HEADERS = ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset")
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How patient and how polite one platform's client is (from compliance.yaml)."""
+
+    timeout: float = 20.0  # read/write/pool seconds
+    connect_timeout: float = 10.0
+    retries: int = 4  # attempts after the first
+    backoff: float = 1.0  # base of the jittered exponential backoff, seconds
+    max_backoff: float = 60.0
+    max_wait: float = 120.0  # the longest Retry-After we sleep through; longer -> RateLimited
+    requests_per_minute: float | None = None  # the platform's budget, shared by every monitor
+    user_agent: str = USER_AGENT
+
+
+class RequestBudget:
+    """A platform's request rate, shared by every monitor of that platform in this process.
+
+    Requests are spaced evenly (one every ``60 / per_minute`` seconds, no burst):
+    the platforms count requests in sliding windows, and an even spacing can never
+    exceed one. Thread-safe: each caller reserves the next free slot under a lock
+    and sleeps outside it, so concurrent monitors queue up instead of racing.
+    """
+
+    def __init__(
+        self,
+        per_minute: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if per_minute <= 0:
+            raise ValueError(f"requests_per_minute must be positive, got {per_minute}")
+        self.interval = 60.0 / per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._next: float | None = None
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until a request may go."""
+        with self._lock:
+            now = self._clock()
+            slot = now if self._next is None else max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+_BUDGETS: dict[tuple[str, float], RequestBudget] = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def shared_budget(platform: str, per_minute: float) -> RequestBudget:
+    """The process-wide budget of ``platform`` (one per platform and rate)."""
+    with _BUDGETS_LOCK:
+        budget = _BUDGETS.get((platform, per_minute))
+        if budget is None:
+            budget = _BUDGETS[(platform, per_minute)] = RequestBudget(per_minute)
+        return budget
+
+
+class _Retryable(Exception):
+    """One failed attempt that may succeed later; ``wait`` is what the platform asked for."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        wait: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.wait = wait
+
+
+def retry_after(response: httpx.Response, now: float) -> float | None:
+    """Seconds the platform asks us to wait, from Retry-After or a reset header; None if it does not say.
+
+    ``now`` is the wall clock in epoch seconds (reset headers are absolute times).
+    A time already past counts as 0: the window has reset.
+    """
+    value = response.headers.get("retry-after")
+    if value is not None:
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=timezone.utc)
+                return max(0.0, when.timestamp() - now)
+    for name in _RESET_HEADERS:
+        value = response.headers.get(name)
+        if value is None:
+            continue
+        reset = _reset_time(value.strip(), now)
+        if reset is not None:
+            return max(0.0, reset - now)
+    return None
+
+
+def _reset_time(value: str, now: float) -> float | None:
+    """A reset header as epoch seconds: epoch s, epoch ms, seconds from now, or ISO 8601."""
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.timestamp()
+    if number > 1e12:  # epoch milliseconds
+        return number / 1000.0
+    if number > 1e9:  # epoch seconds (after 2001)
+        return number
+    return now + number  # IETF RateLimit-Reset: seconds from now
+
+
+class PlatformClient:
+    """An httpx client for one platform with retries, budget, validators and redaction."""
+
+    def __init__(
+        self,
+        platform: str,
+        settings: HttpSettings = HttpSettings(),
+        *,
+        budget: RequestBudget | None = None,
+        secrets: tuple[str, ...] = (),
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.platform = platform
+        self.settings = settings
+        self.budget = budget
+        self._sleep = sleep
+        self._clock = clock  # wall clock, only to turn absolute reset headers into waits
+        self._headers = dict(headers or {})
+        self.secrets = tuple(secrets) + _bearer_values(self._headers)
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+            headers={"user-agent": settings.user_agent, **self._headers},
+            transport=transport,
+            follow_redirects=True,
+        )
+
+    # --- public ---------------------------------------------------------------
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        validators: MutableMapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """GET ``url``; conditional when ``validators`` holds an ``etag`` or ``last_modified``.
+
+        A 304 is returned as it is (the source raises NotModified); on any other
+        2xx the validators are replaced by the response's ETag / Last-Modified.
+        """
+        sent = dict(headers or {})
+        if validators:
+            if validators.get("etag"):
+                sent["if-none-match"] = validators["etag"]
+            if validators.get("last_modified"):
+                sent["if-modified-since"] = validators["last_modified"]
+        response = self._send("GET", url, params=params, headers=sent)
+        if validators is not None and 200 <= response.status_code < 300:
+            validators.clear()
+            if response.headers.get("etag"):
+                validators["etag"] = response.headers["etag"]
+            if response.headers.get("last-modified"):
+                validators["last_modified"] = response.headers["last-modified"]
+        return response
+
+    def post(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """POST ``json`` to ``url`` (the platforms' read endpoints that take a body, e.g. TikTok)."""
+        return self._send("POST", url, params=params, headers=dict(headers or {}), json=json)
+
+    def redact(self, text: str) -> str:
+        """``text`` without this client's secrets or any credential-looking parameter."""
+        return redact(text, self.secrets)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the retry loop ---------------------------------------------------------
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None,
+        headers: dict[str, str],
+        json: Any = None,
+    ) -> httpx.Response:
+        secrets = self.secrets + _bearer_values(headers)
+        target = redact(url, secrets)
+        backoff = tenacity.wait_random_exponential(
+            multiplier=self.settings.backoff, max=self.settings.max_backoff
+        )
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            # The platform's own wait wins over our backoff; jitter only our guess.
+            failure = state.outcome.exception() if state.outcome else None
+            if isinstance(failure, _Retryable) and failure.wait is not None:
+                return failure.wait
+            return float(backoff(state))
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.settings.retries + 1),
+            wait=wait,
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, method, url, params, headers, json, target)
+        except _Retryable as failure:
+            message = redact(failure.message, secrets)
+            if failure.status == 429:
+                raise RateLimited(
+                    f"still rate limited after {self.settings.retries + 1} attempts: {message}",
+                    retry_after=failure.wait,
+                    platform=self.platform,
+                    target=target,
+                    status=429,
+                ) from None
+            raise Unavailable(
+                f"gave up after {self.settings.retries + 1} attempts: {message}",
+                platform=self.platform,
+                target=target,
+                status=failure.status,
+            ) from None
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        headers: dict[str, str],
+        json: Any,
+        target: str,
+    ) -> httpx.Response:
+        if self.budget is not None:
+            self.budget.acquire()
+        try:
+            response = self._client.request(method, url, params=params, headers=headers, json=json)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            # Connect errors, resets, a peer that closed mid-response: the network, not us.
+            raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+        status = response.status_code
+        if status != 429 and status < 500:
+            return response
+        wait = retry_after(response, self._clock())
+        if wait is not None and wait > self.settings.max_wait:
+            # Longer than a run should block a worker: record it, the next run tries again.
+            raise RateLimited(
+                f"HTTP {status}, asked to wait {wait:.0f}s (more than max_wait "
+                f"{self.settings.max_wait:.0f}s)",
+                retry_after=wait,
+                platform=self.platform,
+                target=target,
+                status=status,
+            )
+        raise _Retryable(f"HTTP {status}", status=status, wait=wait)
+
+
+def _bearer_values(headers: Mapping[str, str]) -> tuple[str, ...]:
+    """The credential parts of Authorization headers, so that they can be redacted."""
+    values = []
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            values.append(value.split(None, 1)[-1])
+    return tuple(values)
+
+
+def decode_json(response: httpx.Response, *, platform: str, target: str | None = None) -> Any:
+    """The JSON body of ``response``.
+
+    An HTML page or CAPTCHA where JSON was expected raises BotWall; an empty,
+    truncated or otherwise invalid body raises Malformed (with a short, safe excerpt).
+    """
+    where = target if target is not None else redact(str(response.request.url))
+    body = response.content
+    status = response.status_code
+    if body[:512].lstrip().startswith(b"<"):
+        raise BotWall(
+            f"HTML page instead of JSON (HTTP {status})",
+            platform=platform,
+            target=where,
+            status=status,
+        )
+    if not body.strip():
+        raise Malformed(
+            f"empty body (HTTP {status})", platform=platform, target=where, status=status
+        )
+    try:
+        return response.json()
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        if "text/html" in response.headers.get("content-type", "").lower():
+            raise BotWall(
+                f"HTML page instead of JSON (HTTP {status})",
+                platform=platform,
+                target=where,
+                status=status,
+            ) from None
+        raise Malformed(
+            f"invalid JSON (HTTP {status}, {len(body)} bytes): {exc}",
+            platform=platform,
+            target=where,
+            status=status,
+        ) from None
+
+
+def make_client(
+    platform: str,
+    settings: HttpSettings = HttpSettings(),
+    *,
+    budget: RequestBudget | None = None,
+    secrets: tuple[str, ...] = (),
+    sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+    headers: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> PlatformClient:
+    """The client for ``platform``: the process-wide budget of that platform when it has a rate."""
+    if budget is None and settings.requests_per_minute:
+        budget = shared_budget(platform, settings.requests_per_minute)
+    return PlatformClient(
+        platform,
+        settings,
+        budget=budget,
+        secrets=secrets,
+        sleep=sleep,
+        transport=transport,
+        headers=headers,
+        clock=clock,
+    )

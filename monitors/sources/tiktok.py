@@ -1,0 +1,495 @@
+"""TikTok: the Display API with a creator's token, else the public web pages' embedded JSON.
+
+Two ways in, chosen by the settings:
+
+* **Display API v2** (``settings.token``, a creator-authorised ``act.…`` token with
+  scope ``video.list``): ``POST /v2/video/list/`` pages newest first with ``cursor``
+  (epoch ms, "videos posted before") and ``max_count`` ≤ 20. The token names the
+  creator, so a monitor of another account with this token is a configuration
+  error (checked on ``share_url``), never someone else's posts filed under the
+  wrong name. The Video Object has no paid-partnership flag [DOC].
+* **Public web** (no token): the profile page's embedded JSON
+  (``__UNIVERSAL_DATA_FOR_REHYDRATION__``, legacy ``SIGI_STATE``) gives the
+  account's ``secUid`` (kept in ``state``) and its status; the items come from the
+  web item list (``api/post/item_list/`` by default, ``api/creator/item_list/``
+  with ``options: {item_list: creator}``). These endpoints want signed parameters
+  in real life and often answer with an empty 200 or a CAPTCHA: that is a
+  :class:`BotWall`, never "no posts" and never "deleted".
+
+One post by URL uses oEmbed (no auth), and the video page when oEmbed answers
+400, because only the page's ``statusCode``/``statusMsg`` tells a deleted video
+(``status_deleted``: NotFound) from a private or blocked one (Private).
+
+TikTok has no hashtag listing a commercial product may use (the Research API is
+for approved academic, non-commercial use only), so ``hashtag_posts`` raises
+NotConfigured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator, Mapping, MutableMapping
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from compliance.model import Post
+from monitors.errors import (
+    AuthExpired,
+    BotWall,
+    FetchError,
+    Malformed,
+    NotConfigured,
+    NotFound,
+    Private,
+    RateLimited,
+    Unavailable,
+)
+from monitors.http import PlatformClient, decode_json
+from monitors.sources.base import ACCOUNT, POST, TRANSCRIPT, Fetched, SourceSettings
+from monitors.sources.subtitles import vtt_text
+
+API_URL = "https://open.tiktokapis.com"
+WEB_URL = "https://www.tiktok.com"
+VIDEO_FIELDS = "id,create_time,share_url,video_description,title,duration,embed_link"
+MAX_COUNT = 20  # the Display API's maximum page size [DOC]
+WEB_PAGE = 30  # what the web app asks for per item-list page [SDK yt-dlp]
+
+# Web fields that may concern advertising. What they mean is not confirmed
+# (platforms.md §1d): isAd probably marks promoted/Spark-Ads items, not the
+# creator's "Paid partnership" toggle, and no web key is proven to carry branded
+# content. They are recorded raw as labels, so Post.paid_partnership stays None.
+AD_FIELDS = (
+    "isAd",
+    "adAuthorization",
+    "adLabelVersion",
+    "brandOrganicType",
+    "BAInfo",
+    "commerceVideoAuthInfo",
+)
+
+# Web statusCode values [SDK yt-dlp, REC]. 10204 is "blocked / not available":
+# it says nothing about deletion, so it is Private, never NotFound.
+NO_SUCH_USER = 10221
+PRIVATE_ACCOUNT = 10222
+PRIVATE_POST = 10216
+BLOCKED = 10204
+
+_HIDDEN_CODES = {PRIVATE_POST, PRIVATE_ACCOUNT, BLOCKED}
+# statusMsg values seen on existing but invisible videos [REC]
+_HIDDEN_MESSAGES = {
+    "status_self_see",
+    "status_friend_see",
+    "author_secret",
+    "status_reviewing",
+    "status_audit_not_pass",
+    "cross_border_violation",
+    "content_classification",
+}
+_AUTH_CODES = {"access_token_invalid", "scope_not_authorized", "scope_permission_missed"}
+_DATA_SCRIPT = re.compile(
+    r'<script[^>]+id="(__UNIVERSAL_DATA_FOR_REHYDRATION__|SIGI_STATE|sigi-persisted-data)"'
+    r"[^>]*>(.*?)</script>",
+    re.S,
+)
+_VIDEO_PATH = re.compile(r"^/(?:@[^/]+/)?(?:video|photo)/(\d{8,25})(?:/|$)")
+_OTHER_PATHS = (
+    re.compile(r"^/v/(\d{8,25})(?:\.html)?/?$"),  # m.tiktok.com/v/ID.html
+    re.compile(r"^/embed(?:/v2)?/(\d{8,25})/?$"),
+    re.compile(r"^/player/v1/(\d{8,25})/?$"),
+)
+
+
+class TikTokSource:
+    """TikTok accounts and single posts (see the module docstring for the two ways in)."""
+
+    platform: ClassVar[str] = "tiktok"
+    capabilities: ClassVar[frozenset[str]] = frozenset({ACCOUNT, POST, TRANSCRIPT})
+
+    def __init__(self, http: PlatformClient, settings: SourceSettings) -> None:
+        self.http = http
+        self.settings = settings
+        self.api_url = (settings.api_url or API_URL).rstrip("/")
+        self.web_url = (settings.web_url or WEB_URL).rstrip("/")
+
+    # --- the Source interface ---------------------------------------------------
+    def account_posts(self, account: str, state: MutableMapping[str, Any]) -> Iterator[Fetched]:
+        """``account``'s posts, newest first, one page per request as the caller iterates."""
+        handle = account.strip().lstrip("@").lower()
+        if self.settings.token:
+            return self._api_posts(handle)
+        return self._web_posts(handle, state)
+
+    def hashtag_posts(self, tag: str, state: MutableMapping[str, Any]) -> Iterator[Fetched]:
+        """Not offered: TikTok has no hashtag listing open to commercial use."""
+        raise NotConfigured(
+            "TikTok offers no hashtag listing for commercial use (the Research API is for "
+            "approved academic, non-commercial research only); monitor the creators' accounts",
+            platform=self.platform,
+            target=f"#{tag.lstrip('#')}",
+        )
+
+    def post(self, url: str) -> Fetched:
+        """One video or photo post by URL: oEmbed, then the video page to tell deleted from private."""
+        video_id = self.post_ref(url)
+        if video_id is None:
+            raise NotConfigured(
+                "not a TikTok post URL with a video id (short links must be opened first)",
+                platform=self.platform,
+                target=url,
+            )
+        handle = _handle_in(url)
+        permalink = f"{WEB_URL}/@{handle or '_'}/video/{video_id}"
+        response = self.http.get(f"{self.web_url}/oembed", params={"url": permalink})
+        if response.status_code == 200:
+            data = decode_json(response, platform=self.platform, target=permalink)
+            if isinstance(data, dict) and data.get("embed_type", "video") == "video":
+                return self._from_oembed(data, video_id, handle)
+        elif response.status_code not in (400, 403, 404):
+            raise self._refused(response, permalink, "oEmbed")
+        # oEmbed says 400 for deleted and private alike: the page says which.
+        item = self._video_page(handle or "_", video_id)
+        return self._from_web(item)
+
+    @classmethod
+    def post_ref(cls, url: str) -> str | None:
+        """The video id of a TikTok post URL (web, mobile, embed, photo); None for short links."""
+        parts = urlsplit(url.strip() if "://" in url else f"https://{url.strip()}")
+        host = (parts.hostname or "").lower()
+        if not (host == "tiktok.com" or host.endswith(".tiktok.com")):
+            return None
+        if host.split(".")[0] in ("vm", "vt"):
+            return None  # a redirect whose target only the network knows
+        match = _VIDEO_PATH.match(parts.path)
+        if match is None:
+            for pattern in _OTHER_PATHS:
+                match = pattern.match(parts.path)
+                if match:
+                    break
+        return match.group(1) if match else None
+
+    # --- Display API ------------------------------------------------------------
+    def _api_posts(self, handle: str) -> Iterator[Fetched]:
+        headers = {"authorization": f"Bearer {self.settings.token}"}
+        count = min(self.settings.page_size or MAX_COUNT, MAX_COUNT)
+        body: dict[str, Any] = {"max_count": count}
+        while True:
+            response = self.http.post(
+                f"{self.api_url}/v2/video/list/",
+                params={"fields": VIDEO_FIELDS},
+                json=body,
+                headers=headers,
+            )
+            data = self._api_data(response, f"@{handle}")
+            videos = data.get("videos") or []
+            for video in videos:
+                yield self._from_api(video, handle)
+            cursor = data.get("cursor")
+            if not data.get("has_more") or not videos or cursor is None:
+                return
+            body = {"cursor": int(cursor), "max_count": count}
+
+    def _api_data(self, response: httpx.Response, target: str) -> dict[str, Any]:
+        """``data`` of a Display API answer; its ``error`` struct becomes a typed error."""
+        payload = decode_json(response, platform=self.platform, target=target)
+        if not isinstance(payload, dict):
+            raise Malformed("answer is not a JSON object", platform=self.platform, target=target)
+        # The documented error is a bare {code, message, log_id}; the envelope wraps it [INF].
+        error = payload.get("error") if "error" in payload else payload
+        code = str(error.get("code", "ok")) if isinstance(error, dict) else "ok"
+        if code == "ok" and response.status_code == 200:
+            data = payload.get("data")
+            if not isinstance(data, dict):
+                raise Malformed("no data object", platform=self.platform, target=target)
+            return data
+        message = f"{code}: {error.get('message', '')}" if isinstance(error, dict) else code
+        kw: dict[str, Any] = {
+            "platform": self.platform,
+            "target": target,
+            "status": response.status_code,
+        }
+        if code in _AUTH_CODES or response.status_code == 401:
+            raise AuthExpired(message, **kw)
+        if code == "rate_limit_exceeded":  # TikTok sends no Retry-After; a minute is its window
+            raise RateLimited(message, retry_after=60.0, **kw)
+        if code == "invalid_params" or response.status_code == 400:
+            raise Malformed(f"request rejected: {message}", **kw)
+        raise Unavailable(message, **kw)
+
+    def _from_api(self, video: Mapping[str, Any], handle: str) -> Fetched:
+        video_id = str(video.get("id") or "")
+        if not video_id:
+            raise Malformed("video without id", platform=self.platform, target=f"@{handle}")
+        owner = _handle_in(str(video.get("share_url") or ""))
+        if owner and owner != handle:
+            raise NotConfigured(
+                f"the TikTok token belongs to @{owner}, not @{handle}: each creator authorises "
+                "their own token",
+                platform=self.platform,
+                target=f"@{handle}",
+            )
+        description = str(video.get("video_description") or "")
+        title = str(video.get("title") or "").strip()
+        # title is usually empty; where set and not already the caption's start, it is shown too.
+        caption = (
+            f"{title}\n{description}"
+            if title and not description.startswith(title)
+            else description
+        )
+        post = Post(
+            caption=caption,
+            id=video_id,
+            platform=self.platform,
+            author=f"@{handle}",
+            url=f"{WEB_URL}/@{handle}/video/{video_id}",
+            posted_at=_iso(video.get("create_time"), video_id),
+            paid_partnership=None,  # the Video Object has no such field [DOC]
+            is_video=True,
+        )
+        return Fetched(post, raw=_raw(video))
+
+    # --- public web -------------------------------------------------------------
+    def _web_posts(self, handle: str, state: MutableMapping[str, Any]) -> Iterator[Fetched]:
+        sec_uid = state.get("sec_uid") if state.get("handle") == handle else None
+        if not sec_uid:
+            sec_uid = self._sec_uid(handle)
+            state["handle"], state["sec_uid"] = handle, sec_uid
+        creator = self.settings.options.get("item_list") == "creator"
+        path = "api/creator/item_list/" if creator else "api/post/item_list/"
+        count = self.settings.page_size or WEB_PAGE
+        # The creator list pages backwards from a time (epoch ms) [SDK yt-dlp]: start at
+        # "now". The only clock read in the sources, and it decides nothing about posts.
+        cursor = int(time.time() * 1000) if creator else 0
+        seen: set[str] = set()
+        while True:
+            params: dict[str, Any] = {"secUid": sec_uid, "count": count, "cursor": cursor}
+            if creator:  # newest first from "now" backwards [SDK yt-dlp]
+                params["type"] = 1
+            response = self.http.get(f"{self.web_url}/{path}", params=params)
+            data = self._web_json(response, f"@{handle}")
+            self._check_status(data, f"@{handle}", account=True)
+            items = data.get("itemList") or []
+            for item in items:
+                if isinstance(item, dict) and str(item.get("id")) not in seen:
+                    seen.add(str(item.get("id")))
+                    yield self._from_web(item)
+            more = data.get("hasMorePrevious") if creator else data.get("hasMore")
+            if not more or not items:
+                return
+            next_cursor = data.get("cursor")
+            if creator or next_cursor in (None, "", 0, "0"):
+                next_cursor = _int(items[-1].get("createTime")) * 1000
+            if int(next_cursor) == cursor:
+                raise Malformed(
+                    "item list cursor did not move", platform=self.platform, target=f"@{handle}"
+                )
+            cursor = int(next_cursor)
+
+    def _sec_uid(self, handle: str) -> str:
+        """The account's secUid from its profile page; typed errors for missing/private/walled."""
+        target = f"@{handle}"
+        response = self.http.get(f"{self.web_url}/@{handle}")
+        if response.status_code == 404:
+            raise NotFound("no such account", platform=self.platform, target=target, status=404)
+        data = self._page_data(response, target)
+        scope = data.get("__DEFAULT_SCOPE__")
+        if isinstance(scope, dict):
+            detail = scope.get("webapp.user-detail")
+            if not isinstance(detail, dict):
+                raise BotWall(
+                    "profile page without user data", platform=self.platform, target=target
+                )
+            self._check_status(detail, target, account=True)
+            user = (detail.get("userInfo") or {}).get("user") or {}
+        else:  # legacy SIGI_STATE: UserModule.users keyed by handle
+            users = (data.get("UserModule") or {}).get("users") or {}
+            user = users.get(handle) or next(
+                (u for u in users.values() if str(u.get("uniqueId", "")).lower() == handle), {}
+            )
+        if not user:
+            raise BotWall("profile page without user data", platform=self.platform, target=target)
+        if user.get("privateAccount") or user.get("secret"):
+            raise Private("private account", platform=self.platform, target=target)
+        sec_uid = user.get("secUid")
+        if not sec_uid:
+            raise Malformed("profile without secUid", platform=self.platform, target=target)
+        return str(sec_uid)
+
+    def _video_page(self, handle: str, video_id: str) -> Mapping[str, Any]:
+        """The itemStruct of a video page, or the typed error its statusCode means."""
+        target = f"{WEB_URL}/@{handle}/video/{video_id}"
+        response = self.http.get(f"{self.web_url}/@{handle}/video/{video_id}")
+        if response.status_code == 404:
+            raise NotFound("no such video", platform=self.platform, target=target, status=404)
+        data = self._page_data(response, target)
+        detail = (data.get("__DEFAULT_SCOPE__") or {}).get("webapp.video-detail")
+        if not isinstance(detail, dict):
+            item = (data.get("ItemModule") or {}).get(video_id)  # legacy SIGI_STATE
+            if isinstance(item, dict):
+                return item
+            raise BotWall("video page without video data", platform=self.platform, target=target)
+        self._check_status(detail, target, account=False)
+        item = (detail.get("itemInfo") or {}).get("itemStruct")
+        if not isinstance(item, dict) or not item.get("id"):
+            raise Malformed("video page without itemStruct", platform=self.platform, target=target)
+        return item
+
+    def _page_data(self, response: httpx.Response, target: str) -> dict[str, Any]:
+        """The JSON embedded in a TikTok HTML page; a page without it is a bot wall."""
+        if response.status_code >= 400:
+            raise self._refused(response, target)
+        match = _DATA_SCRIPT.search(response.text)
+        if match is None:
+            raise BotWall(
+                "page without embedded data (CAPTCHA, login wall or empty page)",
+                platform=self.platform,
+                target=target,
+            )
+        try:
+            data = json.loads(match.group(2))
+        except ValueError as exc:
+            raise Malformed(
+                f"embedded JSON: {exc}", platform=self.platform, target=target
+            ) from None
+        if not isinstance(data, dict):
+            raise Malformed("embedded JSON is not an object", platform=self.platform, target=target)
+        return data
+
+    def _web_json(self, response: httpx.Response, target: str) -> dict[str, Any]:
+        """A web JSON answer; the empty 200 TikTok sends unsigned requests is a bot wall."""
+        if response.status_code == 200 and not response.content.strip():
+            raise BotWall(
+                "empty answer (unsigned request refused)", platform=self.platform, target=target
+            )
+        if response.status_code >= 400:
+            raise self._refused(response, target)
+        data = decode_json(response, platform=self.platform, target=target)
+        if not isinstance(data, dict):
+            raise Malformed("answer is not a JSON object", platform=self.platform, target=target)
+        return data
+
+    def _refused(self, response: httpx.Response, target: str, what: str = "") -> FetchError:
+        """The error for an HTTP failure the client did not retry (4xx other than handled ones)."""
+        message = f"{what + ': ' if what else ''}HTTP {response.status_code}"
+        # TikTok's web answers 403 to clients it does not trust (no cookies, datacenter IPs).
+        kind = BotWall if response.status_code == 403 else Unavailable
+        return kind(message, platform=self.platform, target=target, status=response.status_code)
+
+    def _check_status(self, data: Mapping[str, Any], target: str, *, account: bool) -> None:
+        """Raise the typed error for a web ``statusCode``/``statusMsg`` other than 0."""
+        code = _int(data.get("statusCode", data.get("status_code", 0)))
+        message = str(data.get("statusMsg") or data.get("status_msg") or "")
+        if code == 0:
+            return
+        detail = f"statusCode {code}" + (f" ({message})" if message else "")
+        if message == "status_deleted" or (code == NO_SUCH_USER and account):
+            raise NotFound(
+                f"deleted or no such {'account' if account else 'video'}: {detail}",
+                platform=self.platform,
+                target=target,
+            )
+        if code in _HIDDEN_CODES or message in _HIDDEN_MESSAGES:
+            # Private, friends-only, under review, blocked or region-limited: all
+            # exist but are not visible to us, and none of them means deleted.
+            raise Private(f"not visible: {detail}", platform=self.platform, target=target)
+        # A code we do not know: say so, and let the next run try again.
+        raise Unavailable(f"unknown {detail}", platform=self.platform, target=target)
+
+    def _from_web(self, item: Mapping[str, Any]) -> Fetched:
+        video_id = str(item.get("id") or "")
+        author = item.get("author") or item.get("authorInfo") or {}
+        handle = (author.get("uniqueId") if isinstance(author, dict) else author) or ""
+        handle = str(handle).lower()
+        caption = str(item.get("desc") or "")
+        if not caption.strip():  # photo posts and some edits keep the text only in contents[]
+            caption = " ".join(
+                str(c.get("desc") or "") for c in item.get("contents") or [] if isinstance(c, dict)
+            ).strip()
+        is_video = not item.get("imagePost")
+        kind = "video" if is_video else "photo"
+        post = Post(
+            caption=caption,
+            id=video_id,
+            platform=self.platform,
+            author=f"@{handle}" if handle else None,
+            url=f"{WEB_URL}/@{handle or '_'}/{kind}/{video_id}",
+            posted_at=_iso(item.get("createTime"), video_id),
+            paid_partnership=None,  # see AD_FIELDS: no web field is confirmed to mean it
+            is_video=is_video,
+        )
+        labels = {name: item[name] for name in AD_FIELDS if name in item}
+        track = _subtitle_url(item)
+        loader = (lambda: self._transcript(track, post.url or video_id)) if track else None
+        return Fetched(post, raw=_raw(item), labels=labels, transcript=loader)
+
+    def _from_oembed(self, data: Mapping[str, Any], video_id: str, handle: str | None) -> Fetched:
+        owner = str(data.get("author_unique_id") or handle or "").lower()
+        if not owner:
+            owner = _handle_in(str(data.get("author_url") or "")) or ""
+        post = Post(
+            caption=str(data.get("title") or "").rstrip(),  # oEmbed appends a space [REC]
+            id=str(data.get("embed_product_id") or video_id),
+            platform=self.platform,
+            author=f"@{owner}" if owner else None,
+            url=f"{WEB_URL}/@{owner or '_'}/video/{video_id}",
+            posted_at=_iso(None, video_id),  # oEmbed has no time: the id carries it
+            paid_partnership=None,
+            is_video=True,
+        )
+        return Fetched(post, raw=_raw(data))
+
+    def _transcript(self, url: str, target: str) -> str | None:
+        """The subtitle track as plain text (one request, only when the run asks)."""
+        response = self.http.get(url)
+        if response.status_code in (403, 404, 410):  # signed CDN links expire: no transcript
+            return None
+        if response.status_code >= 400:
+            raise self._refused(response, target, "subtitle track")
+        text = vtt_text(response.text)
+        return text or None
+
+
+def _subtitle_url(item: Mapping[str, Any]) -> str | None:
+    """The best WebVTT track of an item: the creator's own captions, then automatic ones."""
+    infos = (item.get("video") or {}).get("subtitleInfos") or []
+    tracks = [t for t in infos if isinstance(t, dict) and t.get("Url")]
+
+    def rank(track: Mapping[str, Any]) -> int:
+        kind = f"{track.get('Source', '')} {track.get('Format', '')}".lower()
+        return 0 if "creator_caption" in kind else 1 if "webvtt" in kind or "asr" in kind else 2
+
+    tracks.sort(key=rank)  # stable: the platform's order within each rank
+    return str(tracks[0]["Url"]) if tracks and rank(tracks[0]) < 2 else None
+
+
+def _handle_in(url: str) -> str | None:
+    """The @handle in a TikTok URL path, lower-cased, without '@'."""
+    match = re.search(r"/@([A-Za-z0-9_.]+)", url)
+    return match.group(1).lower() if match else None
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _iso(epoch: Any, video_id: str) -> str | None:
+    """ISO 8601 UTC of an epoch-seconds value (int or string), else from the id (``id >> 32``)."""
+    seconds = _int(epoch)
+    if seconds <= 0 and video_id.isdigit():
+        seconds = int(video_id) >> 32  # TikTok ids start with the creation time [INF]
+    if seconds <= 0:
+        return None
+    if seconds > 10**11:  # milliseconds
+        seconds //= 1000
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _raw(item: Mapping[str, Any]) -> str:
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
