@@ -61,6 +61,23 @@ PLATFORM_KEYS = (
     "requests_per_minute",
     "page_size",
     "user_agent",
+    "connect_timeout",
+    "retries",
+    "backoff",
+    "max_backoff",
+    "max_wait",
+    "options",
+)
+# The keys that tune the HTTP client (timeouts in seconds), as monitors.http.HttpSettings names them.
+HTTP_KEYS = (
+    "timeout",
+    "connect_timeout",
+    "retries",
+    "backoff",
+    "max_backoff",
+    "max_wait",
+    "requests_per_minute",
+    "user_agent",
 )
 # A campaign's own keys; its name is its key in the file.
 CAMPAIGN_CONFIG_KEYS = tuple(k for k in CAMPAIGN_KEYS if k != "name")
@@ -136,6 +153,13 @@ class PlatformSettings:
     requests_per_minute: int | None = None
     page_size: int | None = None
     user_agent: str | None = None
+    connect_timeout: float | None = None
+    retries: int | None = None
+    backoff: float | None = None
+    max_backoff: float | None = None
+    max_wait: float | None = None
+    # Source-specific settings (e.g. instagram version, youtube captions), passed through.
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -229,6 +253,40 @@ class Config:
         from compliance.store.db import resolve_url
 
         return resolve_url(given, environ, configured=self.database)
+
+    def http_settings(self, platform: str) -> dict[str, Any]:
+        """The HTTP client settings this file sets for ``platform`` (only those it sets):
+        keyword arguments for ``monitors.http.HttpSettings``."""
+        settings = self.platforms.get(platform)
+        if settings is None:
+            return {}
+        values = {key: getattr(settings, key) for key in HTTP_KEYS}
+        return {key: value for key, value in values.items() if value is not None}
+
+    def source_settings(
+        self, platform: str, environ: Mapping[str, str] = os.environ
+    ) -> dict[str, Any]:
+        """Keyword arguments for ``monitors.sources.base.SourceSettings``: hosts, page size,
+        options, and the secrets read from the environment (None where a named variable is
+        unset: the source says when it needs one; :meth:`secret` gives the error naming it)."""
+        settings = self.platforms.get(platform)
+        if settings is None:
+            return {}
+
+        def value(key: str) -> str | None:
+            name = getattr(settings, key)
+            return (environ.get(name) or None) if name else None
+
+        return {
+            "api_url": settings.api_url,
+            "web_url": settings.web_url,
+            "token": value("token_env"),
+            "key": value("key_env"),
+            "user_id": value("user_id_env"),
+            "instances": dict(settings.instances),
+            "page_size": settings.page_size,
+            "options": dict(settings.options),
+        }
 
     def secret(
         self, platform: str, key: str, environ: Mapping[str, str] = os.environ

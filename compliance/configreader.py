@@ -311,8 +311,40 @@ class ConfigReader:
             )
             settings["page_size"] = self.positive_int(data.get("page_size"), *keys, "page_size")
             settings["user_agent"] = self.string(data.get("user_agent"), *keys, "user_agent")
+            for key in ("connect_timeout", "backoff", "max_backoff", "max_wait"):
+                settings[key] = self.duration_or_seconds(data.get(key), *keys, key)
+            settings["retries"] = self.count(data.get("retries"), *keys, "retries")
+            settings["options"] = self.options(data.get("options"), *keys, "options")
             out[name] = PlatformSettings(name=name, **settings)
         return out, env_where
+
+    def count(self, value: Any, *keys: Any) -> int | None:
+        """A whole number, zero or more."""
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.error(f"expected a whole number (0 or more), got {show_value(value)}", *keys)
+            return None
+        return value
+
+    def options(self, value: Any, *keys: Any) -> dict[str, Any]:
+        """A source's own settings: a mapping of names to strings, numbers or booleans."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(
+                f"expected a mapping of option names to values, got {show_value(value)}", *keys
+            )
+            return {}
+        out = {}
+        for name, item in value.items():
+            if isinstance(item, (str, int, float, bool)):
+                out[str(name)] = item
+            else:
+                self.error(
+                    f"expected a string, number or true/false, got {show_value(item)}", *keys, name
+                )
+        return out
 
     def duration_or_seconds(self, value: Any, *keys: Any) -> float | None:
         """A timeout: a number of seconds or a duration string (``30s``)."""

@@ -441,3 +441,34 @@ def test_check_input_records_into_the_configured_database(tmp_path, monkeypatch)
     r = run("check", "--config", str(path), "--input", str(posts))
     assert r.exit_code in (0, 1), r.output
     assert (tmp_path / "rec.db").exists()
+
+
+def test_platform_settings_feed_the_monitors_http_and_source_settings(tmp_path):
+    from monitors.http import HttpSettings
+    from monitors.sources.base import SourceSettings
+
+    config = load_config(
+        write(
+            tmp_path,
+            "platforms:\n  youtube:\n    api_url: http://127.0.0.1:9/\n    key_env: YT_KEY\n"
+            "    timeout: 30s\n    connect_timeout: 5\n    retries: 0\n    max_wait: 2m\n"
+            "    requests_per_minute: 90\n    page_size: 50\n"
+            "    options: {captions: false, paid_pages: 2}\n",
+        )
+    )
+    http = HttpSettings(**config.http_settings("youtube"))
+    assert (http.timeout, http.connect_timeout, http.retries, http.max_wait) == (30, 5, 0, 120)
+    assert http.requests_per_minute == 90
+    source = SourceSettings(**config.source_settings("youtube", {"YT_KEY": "k-123"}))
+    assert source.api_url == "http://127.0.0.1:9"
+    assert (source.key, source.page_size) == ("k-123", 50)
+    assert source.options == {"captions": False, "paid_pages": 2}
+    assert "k-123" not in repr(source)
+    unset = SourceSettings(**config.source_settings("youtube", {}))
+    assert unset.key is None
+    assert config.http_settings("tiktok") == {} and config.source_settings("tiktok") == {}
+    bad = errors_of(tmp_path, "platforms:\n  x:\n    retries: -1\n    options: {a: [1]}\n")
+    assert [e.split(": ", 1)[1] for e in bad] == [
+        "platforms.x.retries: expected a whole number (0 or more), got -1",
+        "platforms.x.options.a: expected a string, number or true/false, got an array",
+    ]
