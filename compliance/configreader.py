@@ -432,6 +432,10 @@ class ConfigReader:
         for key, keys, data in self.entries(value, "creators", CREATOR_KEYS):
             if "accounts" not in data:
                 self.error("missing required key 'accounts' (e.g. [\"tiktok:@handle\"])", *keys)
+            elif data["accounts"] is None:
+                self.error(
+                    'expected a list of accounts such as ["tiktok:@handle"]', *keys, "accounts"
+                )
             accounts = []
             raw_accounts = data.get("accounts")
             for i, text in enumerate(self.names(raw_accounts, *keys, "accounts")):
@@ -479,6 +483,13 @@ class ConfigReader:
             tag = self.string(data.get("tag"), *keys, "tag")
             if "tag" not in data:
                 self.error("missing required key 'tag' (e.g. \"#guacdance\")", *keys)
+            elif data["tag"] is None:
+                # `tag: #guacdance` unquoted: YAML reads everything after # as a comment.
+                self.error(
+                    'expected a hashtag; quote it ("#guacdance"): YAML reads # as a comment',
+                    *keys,
+                    "tag",
+                )
             elif tag is not None:
                 tag = tag if tag.startswith("#") else "#" + tag
                 if not _HASHTAG.match(tag):

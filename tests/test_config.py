@@ -472,3 +472,30 @@ def test_platform_settings_feed_the_monitors_http_and_source_settings(tmp_path):
         "platforms.x.retries: expected a whole number (0 or more), got -1",
         "platforms.x.options.a: expected a string, number or true/false, got an array",
     ]
+
+
+def test_unquoted_hashtag_and_empty_accounts(tmp_path):
+    error = one_error(tmp_path, "hashtags:\n  g:\n    tag: #guacdance\n    platforms: [bluesky]\n")
+    assert ":3: hashtags.g.tag: expected a hashtag; quote it" in error
+    error = one_error(tmp_path, "creators:\n  m:\n    accounts:\n")
+    assert ":3: creators.m.accounts: expected a list of accounts" in error
+    assert ":2: creators.m: missing required key 'accounts'" in one_error(
+        tmp_path, "creators:\n  m: {name: Mara}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", None),
+        ("- a\n- b\n", "expected a mapping of settings at the top level"),
+        ("campaigns:\n  c: {brand: [x\n", "invalid YAML"),
+    ],
+)
+def test_empty_list_and_broken_files(tmp_path, text, fragment):
+    if fragment is None:
+        assert load_config(write(tmp_path, text)).monitors() == []
+    else:
+        assert fragment in one_error(tmp_path, text)
+    missing = run("config", "check", str(tmp_path / "nope.yaml"))
+    assert missing.exit_code == 2 and "nope.yaml: cannot read" in missing.output
