@@ -5,9 +5,10 @@ Exit status: 0 clean, 1 violations found, 2 usage, config or input error.
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -37,6 +38,42 @@ if TYPE_CHECKING:
     from compliance.packs import Packs
 
 
+# The campaign flags, in the order --help lists them: every kind of check takes them.
+_CAMPAIGN_OPTIONS = (
+    click.option("--brand", help="Campaign brand name (for --text)."),
+    click.option(
+        "--handle",
+        "handles",
+        multiple=True,
+        help="Campaign brand handle, e.g. @glowlab (repeatable).",
+    ),
+    click.option("--hashtag", "hashtags", multiple=True, help="Campaign hashtag (repeatable)."),
+    click.option("--code", "codes", multiple=True, help="Campaign promo code (repeatable)."),
+    click.option(
+        "--domain", "domains", multiple=True, help="Campaign affiliate/brand domain (repeatable)."
+    ),
+    click.option(
+        "--relationship",
+        type=click.Choice(RELATIONSHIPS),
+        help="The creator's connection to the brand.",
+    ),
+)
+
+
+def campaign_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The campaign flags (--brand, --handle, --hashtag, --code, --domain, --relationship),
+    parsed in one place: the command receives ``campaign`` (a Campaign, or None)."""
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        flags = {param: kwargs.pop(param) for param in _CAMPAIGN_PARAMS}
+        return fn(*args, campaign=campaign_from_flags(flags), **kwargs)
+
+    for option in reversed(_CAMPAIGN_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.option("--text", "text", help="Check one caption given on the command line.")
 @click.option(
@@ -59,20 +96,7 @@ if TYPE_CHECKING:
     type=click.Choice(PLATFORMS),
     help="Platform of --text, or default for records without one.",
 )
-@click.option("--brand", help="Campaign brand name (for --text).")
-@click.option(
-    "--handle", "handles", multiple=True, help="Campaign brand handle, e.g. @glowlab (repeatable)."
-)
-@click.option("--hashtag", "hashtags", multiple=True, help="Campaign hashtag (repeatable).")
-@click.option("--code", "codes", multiple=True, help="Campaign promo code (repeatable).")
-@click.option(
-    "--domain", "domains", multiple=True, help="Campaign affiliate/brand domain (repeatable)."
-)
-@click.option(
-    "--relationship",
-    type=click.Choice(RELATIONSHIPS),
-    help="The creator's connection to the brand.",
-)
+@campaign_options
 @click.option(
     "--paid-partnership/--no-paid-partnership",
     default=None,
@@ -111,12 +135,7 @@ def check(
     output: str,
     jurisdiction: str | None,
     platform: str | None,
-    brand: str | None,
-    handles: tuple[str, ...],
-    hashtags: tuple[str, ...],
-    codes: tuple[str, ...],
-    domains: tuple[str, ...],
-    relationship: str | None,
+    campaign: Campaign | None,
     paid_partnership: bool | None,
     video: bool | None,
     transcript: str | None,
@@ -171,7 +190,6 @@ def check(
     from compliance.engine import check as check_post
 
     if text is not None:
-        campaign = campaign_from_flags(brand, handles, hashtags, codes, domains, relationship)
         post = Post(
             caption=text,
             platform=platform or "other",
@@ -212,40 +230,26 @@ def check(
     sys.exit(writer.totals.exit_code)
 
 
-# The flag that sets each key of the campaign (for error messages).
-_CAMPAIGN_FLAGS = {
-    "brand": "--brand",
-    "handles": "--handle",
-    "hashtags": "--hashtag",
-    "promo_codes": "--code",
-    "domains": "--domain",
-    "relationship": "--relationship",
+# Each campaign flag's parameter name -> (the campaign key it sets, the flag as typed).
+_CAMPAIGN_PARAMS = {
+    "brand": ("brand", "--brand"),
+    "handles": ("handles", "--handle"),
+    "hashtags": ("hashtags", "--hashtag"),
+    "codes": ("promo_codes", "--code"),
+    "domains": ("domains", "--domain"),
+    "relationship": ("relationship", "--relationship"),
 }
 
 
-def campaign_from_flags(
-    brand: str | None,
-    handles: tuple[str, ...],
-    hashtags: tuple[str, ...],
-    codes: tuple[str, ...],
-    domains: tuple[str, ...],
-    relationship: str | None,
-) -> Campaign | None:
-    """The campaign the flags describe (the one builder: '@' and '#' added, blanks dropped),
-    or None when they describe none. Every kind of check (text, file, creator, URL) takes it."""
+def campaign_from_flags(flags: Mapping[str, Any]) -> Campaign | None:
+    """The campaign that the campaign flags (by parameter name: brand, handles, hashtags,
+    codes, domains, relationship) describe, built by the one builder ('@' and '#' added,
+    blanks dropped); None when they describe none. Every kind of check takes it."""
+    data = {_CAMPAIGN_PARAMS[param][0]: value for param, value in flags.items()}
     try:
-        campaign = campaign_from_mapping(
-            {
-                "brand": brand,
-                "handles": handles,
-                "hashtags": hashtags,
-                "promo_codes": codes,
-                "domains": domains,
-                "relationship": relationship,
-            }
-        )
+        campaign = campaign_from_mapping(data)
     except CampaignError as exc:
-        flag = _CAMPAIGN_FLAGS.get(exc.key or "", "--brand")
+        flag = next((f for k, f in _CAMPAIGN_PARAMS.values() if k == exc.key), "--brand")
         raise UsageError(f"{flag}: {exc.problem}") from None
     return None if campaign.is_empty else campaign
 
