@@ -69,7 +69,7 @@ def upgrade() -> None:
         _at("created_at"),
         _at("due_at"),
         sa.Column("tries", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
         _at("sent_at", nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'sending', 'retrying', 'sent', 'dead', 'dropped')",
