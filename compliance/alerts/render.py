@@ -169,20 +169,26 @@ def _who(p: Mapping[str, Any]) -> str:
     return str(p.get("creator") or p.get("monitor") or "someone")
 
 
-def headline(item: Item) -> str:
-    """One line naming who and what: ``@maya on tiktok: ambiguous-disclosure (FTC.C201)``."""
+def what(item: Item) -> str:
+    """Who and what: ``@maya on tiktok: ambiguous-disclosure (FTC.C201)``."""
     p = item.payload
     if p.get("kind") == "monitor":
         where = f" ({p.get('platform')})" if p.get("platform") else ""
-        return f"{_TITLES[p['event']]}: {p.get('monitor')}{where}"
+        return f"{p.get('monitor')}{where}"
     problem = p.get("name") or p.get("code") or p.get("rule")
-    return f"{_TITLES.get(p.get('event', ''), 'Alert')}: {_who(p)} on {p.get('platform')}: {problem} ({p.get('rule')})"
+    return f"{_who(p)} on {p.get('platform')}: {problem} ({p.get('rule')})"
+
+
+def headline(item: Item) -> str:
+    """One line: what happened, to whom, which problem (``New violation: @maya on ...``)."""
+    return f"{_TITLES.get(item.payload.get('event', ''), 'Alert')}: {what(item)}"
 
 
 def _view(item: Item) -> dict[str, Any]:
     p = item.payload
     view: dict[str, Any] = {
         "headline": clean(headline(item)),
+        "what": clean(what(item)),
         "event": p.get("event"),
         "title": _TITLES.get(p.get("event", ""), "Alert"),
         "reason": item.reason,
@@ -220,6 +226,7 @@ def _view(item: Item) -> dict[str, Any]:
             else [f"compliance violations show {vid}"]
         ),
     )
+    view["commands_text"] = "\n".join("$ " + c for c in view["commands"])
     return view
 
 
