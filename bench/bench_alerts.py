@@ -7,7 +7,8 @@
    with ``flush``: claim, notification log, silences, inhibition, rendering of one
    digest per creator and receiver, and delivery to three loopback receivers: a
    real SMTP server (aiosmtpd), a Slack incoming webhook and a signed webhook (both a
-   real HTTP server). Timed end to end; the SMTP connections opened are counted.
+   real HTTP server), run in a child process as real receivers run elsewhere. Timed
+   end to end; the SMTP connections opened are counted.
 2. **pending**: a 1,000,000-row outbox history (all sent but 200 unfinished rows),
    then what ``compliance alerts pending`` reads: the first 100 unfinished rows and
    the count per status. Best of 5.
@@ -75,7 +76,6 @@ def burst(n: int, creators: int, workdir: Path) -> tuple[float, dict[str, Any]]:
     from compliance.packs import load_yaml
     from compliance.store.db import open_store
     from compliance.store.record import Recorder
-    from tests.alerts_helpers import HTTPRecorder, smtp_server
 
     (workdir / "c.yaml").write_text(
         textwrap.dedent(
@@ -101,43 +101,65 @@ def burst(n: int, creators: int, workdir: Path) -> tuple[float, dict[str, Any]]:
     store = open_store(f"sqlite:///{workdir / 'burst.db'}")
     connections = [0]
 
-    with smtp_server() as (controller, received), HTTPRecorder() as http:
+    servers = _Servers()
+    smtp_port, http_url = servers.start()
 
-        def smtp(cfg: Any) -> smtplib.SMTP:
-            connections[0] += 1
-            return smtplib.SMTP("127.0.0.1", controller.port, timeout=30)
+    def smtp(cfg: Any) -> smtplib.SMTP:
+        connections[0] += 1
+        return smtplib.SMTP("127.0.0.1", smtp_port, timeout=30)
 
-        environ = {
-            "SLACK_URL": http.url + "/slack",
-            "HOOK_URL": http.url + "/hook",
-            "HOOK_SECRET": "s",
-        }
-        start = time.perf_counter()
-        with Recorder(store, now=lambda: NOW, on_changes=on_changes(config)) as rec:
-            for v in items:
-                rec.add(v)
-        recorded = time.perf_counter()
-        report = deliver(
-            store,
-            config,
-            now=lambda: NOW,
-            environ=environ,
-            factories=Factories(smtp=smtp),
-            flush=True,
-        )
-        elapsed = time.perf_counter() - start
+    environ = {"SLACK_URL": http_url + "/slack", "HOOK_URL": http_url + "/hook", "HOOK_SECRET": "s"}
+    start = time.perf_counter()
+    with Recorder(store, now=lambda: NOW, on_changes=on_changes(config)) as rec:
+        for v in items:
+            rec.add(v)
+    recorded = time.perf_counter()
+    report = deliver(
+        store, config, now=lambda: NOW, environ=environ, factories=Factories(smtp=smtp), flush=True
+    )
+    elapsed = time.perf_counter() - start
+    emails, posts = servers.stop()
     info = {
         "record_s": recorded - start,
         "deliver_s": elapsed - (recorded - start),
         "messages": report.messages,
         "alerts": report.alerts,
-        "emails": len(received),
-        "http_posts": len(http.requests),
+        "emails": emails,
+        "http_posts": posts,
         "smtp_connections": connections[0],
         "left": report.left,
     }
     store.close()
     return elapsed, info
+
+
+def _serve(ready: Any, stop: Any) -> None:
+    """The loopback receivers, in their own process (as real receivers are elsewhere)."""
+    sys.path.insert(0, str(_common.REPO))
+    from tests.alerts_helpers import HTTPRecorder, smtp_server
+
+    with smtp_server() as (controller, received), HTTPRecorder() as http:
+        ready.send((controller.port, http.url))
+        ready.recv()  # stop
+        ready.send((len(received), len(http.requests)))
+
+
+class _Servers:
+    """A child process running an SMTP server (aiosmtpd) and an HTTP server."""
+
+    def start(self) -> tuple[int, str]:
+        import multiprocessing
+
+        self.conn, child = multiprocessing.Pipe()
+        self.proc = multiprocessing.Process(target=_serve, args=(child, None), daemon=True)
+        self.proc.start()
+        return self.conn.recv()
+
+    def stop(self) -> tuple[int, int]:
+        self.conn.send("stop")
+        counts = self.conn.recv()
+        self.proc.join(30)
+        return counts
 
 
 def pending_view(rows: int, workdir: Path) -> tuple[float, float]:

@@ -127,9 +127,10 @@ def deliver(
         with store.write() as session:
             outbox.mark_dropped(session, plan.dropped, now=done)
             report.dropped += len(plan.dropped)
+            delivered: list[Claimed] = []
             for (_group, rows), outcome in zip(plan.groups, results, strict=True):
                 if outcome.ok:
-                    outbox.mark_sent(session, rows, now=done, actor=lambda r: _actor(config, r))
+                    delivered.extend(rows)
                     report.messages += 1
                     report.alerts += len(rows)
                     continue
@@ -145,6 +146,8 @@ def deliver(
                 report.dead += len(dead)
                 if outcome.retry_after is not None and len(dead) < len(rows):
                     retry_afters.append(outcome.retry_after)
+            # One write for every delivered message of the pass (statements per pass, not per group).
+            outbox.mark_sent(session, delivered, now=done, actor=lambda r: _actor(config, r))
         flush = False  # what a later pass picks up is only what came due meanwhile
         if not retry_afters or min(retry_afters) > budget - report.waited:
             break

@@ -220,13 +220,21 @@ def claim(
     if not ids:
         return []
     # The rest of each due group: pending rows that joined after the first one.
+    by_receiver: dict[str, list[str]] = {}
     for receiver, key in groups:
-        more = (
-            select(box.c.id)
-            .where(box.c.receiver == receiver, box.c.group_key == key, box.c.status == "pending")
-            .with_for_update(skip_locked=True)
-        )
-        ids.update(session.scalars(more))
+        by_receiver.setdefault(receiver, []).append(key)
+    for receiver, keys in sorted(by_receiver.items()):
+        for chunk in chunks(sorted(keys)):
+            more = (
+                select(box.c.id)
+                .where(
+                    box.c.receiver == receiver,
+                    box.c.group_key.in_(chunk),
+                    box.c.status == "pending",
+                )
+                .with_for_update(skip_locked=True)
+            )
+            ids.update(session.scalars(more))
     taken: list[Claimed] = []
     for chunk in chunks(sorted(ids)):
         for row in session.execute(select(box).where(box.c.id.in_(chunk))):
