@@ -103,8 +103,9 @@ class HTTPRecorder:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Any, list[Any]]]:
-    """A real SMTP server (aiosmtpd) on loopback; yields (controller, received envelopes)."""
+def smtp_server(**options: Any) -> Iterator[tuple[Any, list[Any]]]:
+    """A real SMTP server (aiosmtpd) on loopback; yields (controller, received envelopes).
+    ``options`` go to aiosmtpd's Controller (``ssl_context``, or the SMTP server's own)."""
     from aiosmtpd.controller import Controller
 
     received: list[Any] = []
@@ -117,7 +118,7 @@ def smtp_server() -> Iterator[tuple[Any, list[Any]]]:
     with socket.socket() as probe:  # a free port (aiosmtpd's trigger needs a real one)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield controller, received

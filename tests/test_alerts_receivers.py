@@ -234,3 +234,99 @@ def test_httpx_is_the_client():  # the default factory builds a real httpx clien
     client = F.http(3.0)
     assert isinstance(client, httpx.Client)
     client.close()
+
+
+@pytest.fixture
+def tls_files(tmp_path, monkeypatch):
+    """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE (as a
+    private CA would be), made with the openssl command."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return cert, key
+
+
+def _server_context(cert, key):
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def test_email_starttls_with_login_from_the_environment(tls_files):
+    from aiosmtpd.smtp import AuthResult
+
+    from compliance.alerts.receivers.email import connect
+
+    cert, key = tls_files
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password, session.ssl is not None))
+        return AuthResult(success=True)
+
+    server_kwargs = {
+        "tls_context": _server_context(cert, key),
+        "require_starttls": True,
+        "authenticator": authenticator,
+        "auth_require_tls": True,
+    }
+    with smtp_server(**server_kwargs) as (controller, received):
+        cfg = EmailConfig(
+            "127.0.0.1",
+            controller.port,
+            "a@b.example",
+            ("c@d.example",),
+            starttls=True,
+            username_env="SMTP_USER",
+            password_env="SMTP_PASSWORD",
+            timeout=5,
+        )
+        transport = EmailTransport(
+            cfg, environ={"SMTP_USER": "ana", "SMTP_PASSWORD": "pw"}, connect=connect
+        )
+        [outcome] = transport.send([render(group(payload()))])
+    assert outcome.ok, outcome.error
+    assert logins == [(b"ana", b"pw", True)] and len(received) == 1
+
+
+def test_email_implicit_tls(tls_files):
+    from compliance.alerts.receivers.email import connect
+
+    cert, key = tls_files
+    with smtp_server(ssl_context=_server_context(cert, key)) as (controller, received):
+        cfg = EmailConfig(
+            "127.0.0.1", controller.port, "a@b.example", ("c@d.example",), tls=True, timeout=5
+        )
+        [outcome] = EmailTransport(cfg, environ={}, connect=connect).send(
+            [render(group(payload()))]
+        )
+    assert outcome.ok, outcome.error
+    assert len(received) == 1
