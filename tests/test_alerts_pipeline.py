@@ -224,3 +224,24 @@ def test_repeat_interval_reannounces_what_is_still_open(db_url, tmp_path, clock,
     assert len(server.requests) == 2
     body = json.dumps(server.requests[1].json())
     assert "s3cret" not in body
+
+
+def test_two_senders_never_claim_the_same_rows(db_url, tmp_path, clock):
+    """PostgreSQL: the second sender skips the rows the first one has locked; SQLite: the
+    second waits for the first writer, then finds them taken (sending, under a lease)."""
+    config = config_from(tmp_path, CONFIG)
+    store = open_store(db_url)
+    record(store, clock, config, (AMBIGUOUS, "p1"))
+    record(store, clock, config, (MISSING, "p2"), author="@other")
+    if store.dialect == "postgresql":
+        with store.write() as first:
+            mine = outbox.claim(first, now=clock.now, lease=timedelta(minutes=2), flush=True)
+            with store.write() as second:
+                theirs = outbox.claim(second, now=clock.now, lease=timedelta(minutes=2), flush=True)
+    else:
+        with store.write() as first:
+            mine = outbox.claim(first, now=clock.now, lease=timedelta(minutes=2), flush=True)
+        with store.write() as second:
+            theirs = outbox.claim(second, now=clock.now, lease=timedelta(minutes=2), flush=True)
+    assert len(mine) == 2 and theirs == []
+    assert {r.status for r in rows(store)} == {"sending"}

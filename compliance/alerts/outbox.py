@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from compliance.alerts import routing
 from compliance.alerts.alert import Alert, from_change
-from compliance.alerts.config import AlertsConfig, Delivery
+from compliance.alerts.config import AlertsConfig, Delivery, Route
 from compliance.alerts.dedup import REPEAT
 from compliance.alerts.grouping import first_due, group_key
 from compliance.store.changes import OnChanges, ViolationChange
@@ -129,7 +129,11 @@ def enqueue_repeats(session: Session, config: AlertsConfig, *, now: datetime) ->
         select(log.c.subject, log.c.receiver, log.c.change_key, log.c.sent_at, log.c.count, box)
         .join(box, box.c.id == log.c.outbox_id)
         .join(Violation.__table__, Violation.__table__.c.id == log.c.violation_id)
-        .where(log.c.state.in_(NOTIFYING), Violation.__table__.c.status.in_(UNRESOLVED))
+        .where(
+            log.c.state.in_(NOTIFYING),
+            log.c.sent_at <= now - _shortest_repeat(config.route),
+            Violation.__table__.c.status.in_(UNRESOLVED),
+        )
     )
     busy = {
         (row.subject, row.receiver)
@@ -170,6 +174,10 @@ def enqueue_repeats(session: Session, config: AlertsConfig, *, now: datetime) ->
     if rows:
         session.execute(box.insert(), rows)
     return len(rows)
+
+
+def _shortest_repeat(route: Route) -> timedelta:
+    return min([route.repeat_interval, *(_shortest_repeat(child) for child in route.routes)])
 
 
 @dataclass(frozen=True)

@@ -323,6 +323,8 @@ class OutboxRow(Base):
         # The sender's scan and the pending view: unfinished rows by due time.
         Index(None, "status", "due_at"),
         Index(None, "receiver", "group_key", "status"),
+        # Inhibition looks up the alerts of a post's violations.
+        Index(None, "violation_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -372,6 +374,8 @@ class NotificationLog(Base):
     __table_args__ = (
         UniqueConstraint("subject", "state", "receiver"),
         Index(None, "violation_id"),
+        # The repeat sweep reads only entries older than the shortest repeat_interval.
+        Index(None, "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

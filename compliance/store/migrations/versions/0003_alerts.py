@@ -91,6 +91,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_alert_outbox_status_due_at"), "alert_outbox", ["status", "due_at"], unique=False
     )
+    op.create_index(
+        op.f("ix_alert_outbox_violation_id"), "alert_outbox", ["violation_id"], unique=False
+    )
     op.create_table(
         "notification_log",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -122,12 +125,17 @@ def upgrade() -> None:
         ["violation_id"],
         unique=False,
     )
+    op.create_index(
+        op.f("ix_notification_log_sent_at"), "notification_log", ["sent_at"], unique=False
+    )
 
 
 def downgrade() -> None:
     """Drop the alerting tables."""
+    op.drop_index(op.f("ix_notification_log_sent_at"), table_name="notification_log")
     op.drop_index(op.f("ix_notification_log_violation_id"), table_name="notification_log")
     op.drop_table("notification_log")
+    op.drop_index(op.f("ix_alert_outbox_violation_id"), table_name="alert_outbox")
     op.drop_index(op.f("ix_alert_outbox_status_due_at"), table_name="alert_outbox")
     op.drop_index(op.f("ix_alert_outbox_receiver_group_key_status"), table_name="alert_outbox")
     op.drop_table("alert_outbox")
