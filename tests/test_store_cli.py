@@ -255,11 +255,13 @@ def test_report_html_and_markdown(recorded, tmp_path):
 
 
 def test_db_upgrade_and_current(tmp_path):
+    from compliance.store.migrate import HEAD
+
     url = f"sqlite:///{tmp_path / 'new.db'}"
     r = run("db", "upgrade", "--db", url)
-    assert r.exit_code == 0 and r.stdout.strip().endswith("schema (empty) -> 0001")
-    assert run("db", "upgrade", "--db", url).stdout.strip().endswith("schema 0001, up to date")
-    assert run("db", "current", "--db", url).stdout.strip().endswith("schema 0001, up to date")
+    assert r.exit_code == 0 and r.stdout.strip().endswith(f"schema (empty) -> {HEAD}")
+    assert run("db", "upgrade", "--db", url).stdout.strip().endswith(f"schema {HEAD}, up to date")
+    assert run("db", "current", "--db", url).stdout.strip().endswith(f"schema {HEAD}, up to date")
 
 
 def test_the_database_url_comes_from_the_environment(tmp_path, monkeypatch):

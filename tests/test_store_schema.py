@@ -105,3 +105,19 @@ def test_times_come_back_aware_in_utc(db_url):
     with store.read() as session:
         back = session.query(Creator).one().created_at
     assert back == at and back.tzinfo == timezone.utc and back.hour == 10
+
+
+def test_a_database_at_0001_upgrades_to_the_alert_tables(db_url):
+    from alembic import command
+
+    store = Store(db_url)
+    with store.engine.begin() as conn:
+        command.upgrade(migrate.config(conn), "0001")
+    with pytest.raises(StoreError, match="this version needs"):
+        open_store(db_url)
+    assert migrate.upgrade(store) == ("0001", migrate.HEAD)
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert {"alert_outbox", "notification_log", "silences"} <= set(
+            conn.dialect.get_table_names(conn)
+        )
