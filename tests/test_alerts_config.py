@@ -133,6 +133,14 @@ ERRORS = [
         "alerts.inhibit[0].equal[0]: unknown label",
     ),
     (BASE + "  delivery: {max_tries: 0}\n", 7, "alerts.delivery.max_tries: must be a whole number"),
+    (
+        BASE.replace(
+            "webhook: {url_env: HOOK_URL}",
+            "email: {smtp_host: h, from: a@b.example, to: [x@y.example, nobody]}",
+        ),
+        4,
+        "alerts.receivers.hook.email.to[1]: 'nobody' is not an email address",
+    ),
 ]
 
 

@@ -330,3 +330,26 @@ def test_email_implicit_tls(tls_files):
         )
     assert outcome.ok, outcome.error
     assert len(received) == 1
+
+
+def test_client_libraries_log_no_secrets(caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    with HTTPRecorder() as server:
+        cfg = SlackConfig(
+            token_env="SLACK_TOKEN", channel="#c", api_url=server.url + "/api/", timeout=5
+        )
+        server.script = [Reply(200, {"Content-Type": "application/json"}, b'{"ok": true}')]
+        SlackTransport(
+            cfg,
+            environ={"SLACK_TOKEN": "xoxb-secret-token"},
+            webhook_client=F.slack_webhook,
+            web_client=F.slack_web,
+        ).send([render(group(payload()))])
+        AppriseTransport(
+            AppriseConfig(urls_env="U"), environ={"U": "nonsense://tok3n@x"}, make=F.apprise
+        ).send([render(group(payload()))])
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Unparseable URL" in logged and "Sending a request" in logged  # the libraries did log
+    assert "xoxb-secret-token" not in logged and "tok3n" not in logged

@@ -296,10 +296,11 @@ def _email(doc: _Doc, value: Any, keys: tuple[Any, ...]) -> EmailConfig:
     if (username is None) != (password is None):
         raise doc.error(keys, "give both username_env and password_env, or neither")
     sender = doc.string(spec["from"], (*keys, "from"))
-    for text, k in ((sender, "from"),):
-        if "\n" in text or "\r" in text:
-            raise doc.error((*keys, k), "must be one line")
     to = doc.strings(spec["to"], (*keys, "to"))
+    # Addresses go into headers: one line each, and an address at least looks like one.
+    for text, k in ((sender, ("from",)), *((t, ("to", i)) for i, t in enumerate(to))):
+        if any(c in text for c in "\r\n\0") or "@" not in text:
+            raise doc.error((*keys, *k), f"{text!r} is not an email address")
     return EmailConfig(
         smtp_host=doc.string(spec["smtp_host"], (*keys, "smtp_host")),
         smtp_port=doc.integer(spec.get("smtp_port", 465 if tls else 587), (*keys, "smtp_port")),

@@ -10,8 +10,10 @@ the error text that is stored and shown.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +51,33 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
             text = text.replace(value, "***")
     text = _URL.sub("<url>", text)
     return " ".join(text.split())[:500]
+
+
+class _Scrub(logging.Filter):
+    """Rewrites a library's log records without secrets or URLs (tokens ride in both)."""
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage(), self.secrets)
+        record.args = ()
+        return True
+
+
+@contextmanager
+def scrubbed_logs(
+    logger: logging.Logger, secrets: Iterable[str | None]
+) -> Iterator[logging.Logger]:
+    """While sending, records of ``logger`` (a client library's) lose secrets and URLs:
+    Apprise logs unparseable URLs whole, slack-sdk logs request URLs and headers."""
+    guard = _Scrub(secrets)
+    logger.addFilter(guard)
+    try:
+        yield logger
+    finally:
+        logger.removeFilter(guard)
 
 
 def failed(

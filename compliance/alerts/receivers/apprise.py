@@ -6,12 +6,13 @@ The URLs (space or comma separated) come from the environment variable named by
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from compliance.alerts.config import AppriseConfig, SecretMissing, secret
-from compliance.alerts.receivers import OK, Outcome, failed
+from compliance.alerts.receivers import OK, Outcome, failed, scrubbed_logs
 from compliance.alerts.render import Message
 
 
@@ -32,15 +33,19 @@ class AppriseTransport:
             raw = secret(self.cfg.urls_env, self.environ) or ""
         except SecretMissing as exc:
             return failed(messages, str(exc))
-        client = self.make()
-        urls = [u for u in re.split(r"[\s,]+", raw) if u]
-        for n, url in enumerate(urls, 1):
-            if not client.add(url):
-                return failed(
-                    messages, f"Apprise URL {n} of {len(urls)} in {self.cfg.urls_env} is not valid"
+        with scrubbed_logs(logging.getLogger("apprise"), [raw]):
+            client = self.make()
+            urls = [u for u in re.split(r"[\s,]+", raw) if u]
+            for n, url in enumerate(urls, 1):
+                if not client.add(url):
+                    return failed(
+                        messages,
+                        f"Apprise URL {n} of {len(urls)} in {self.cfg.urls_env} is not valid",
+                    )
+            outcomes = []
+            for message in messages:
+                ok = client.notify(title=message.subject, body=message.text)
+                outcomes.append(
+                    OK if ok else Outcome(False, "Apprise could not deliver to every URL")
                 )
-        outcomes = []
-        for message in messages:
-            ok = client.notify(title=message.subject, body=message.text)
-            outcomes.append(OK if ok else Outcome(False, "Apprise could not deliver to every URL"))
         return outcomes

@@ -9,12 +9,16 @@ appear in an error.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from compliance.alerts.config import SecretMissing, SlackConfig, secret
-from compliance.alerts.receivers import OK, Outcome, failed, parse_retry_after, scrub
+from compliance.alerts.receivers import OK, Outcome, failed, parse_retry_after, scrub, scrubbed_logs
 from compliance.alerts.render import Message
+
+# slack-sdk logs request URLs and headers at DEBUG: its clients log here, scrubbed.
+_LOGGER = logging.getLogger("compliance.alerts.slack")
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -49,33 +53,39 @@ class SlackTransport:
         except SecretMissing as exc:
             return failed(messages, str(exc))
         secrets = (url, token)
-        try:
-            if url is not None:
-                client = self.webhook_client(
-                    url=url, timeout=int(self.cfg.timeout), retry_handlers=[]
+        with scrubbed_logs(_LOGGER, secrets) as logger:
+            try:
+                if url is not None:
+                    client = self.webhook_client(
+                        url=url, timeout=int(self.cfg.timeout), retry_handlers=[], logger=logger
+                    )
+                    post = self._via_webhook(client)
+                else:
+                    client = self.web_client(
+                        token=token,
+                        base_url=self.cfg.api_url,
+                        timeout=int(self.cfg.timeout),
+                        retry_handlers=[],
+                        logger=logger,
+                    )
+                    post = self._via_api(client)
+            except Exception as exc:  # a client that cannot be built: say so, without secrets
+                return failed(
+                    messages, scrub(f"Slack client: {type(exc).__name__}: {exc}", secrets)
                 )
-                post = self._via_webhook(client)
-            else:
-                client = self.web_client(
-                    token=token,
-                    base_url=self.cfg.api_url,
-                    timeout=int(self.cfg.timeout),
-                    retry_handlers=[],
-                )
-                post = self._via_api(client)
-        except Exception as exc:  # a client that cannot be built: say so, without secrets
-            return failed(messages, scrub(f"Slack client: {type(exc).__name__}: {exc}", secrets))
-        outcomes: list[Outcome] = []
-        for message in messages:
-            outcome = OK
-            for part in message.slack:
-                try:
-                    outcome = post(part)
-                except Exception as exc:  # network errors: urllib's, socket's, ssl's
-                    outcome = Outcome(False, scrub(f"Slack: {type(exc).__name__}: {exc}", secrets))
-                if not outcome.ok:
-                    break
-            outcomes.append(outcome)
+            outcomes: list[Outcome] = []
+            for message in messages:
+                outcome = OK
+                for part in message.slack:
+                    try:
+                        outcome = post(part)
+                    except Exception as exc:  # network errors: urllib's, socket's, ssl's
+                        outcome = Outcome(
+                            False, scrub(f"Slack: {type(exc).__name__}: {exc}", secrets)
+                        )
+                    if not outcome.ok:
+                        break
+                outcomes.append(outcome)
         return outcomes
 
     def _via_webhook(self, client: Any) -> Callable[[dict[str, Any]], Outcome]:
