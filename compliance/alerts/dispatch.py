@@ -32,6 +32,7 @@ from compliance.alerts import outbox
 from compliance.alerts.config import AlertsConfig
 from compliance.alerts.dedup import Logged, decide
 from compliance.alerts.inhibit import inhibited_by
+from compliance.alerts.matchers import matches_all
 from compliance.alerts.outbox import NOTIFYING, Claimed
 from compliance.alerts.receivers import Factories, Outcome, Transport, scrub, transport_for
 from compliance.alerts.render import Group, Item, alert_key, idempotency_key, render
@@ -172,7 +173,9 @@ def _plan(
     silences = active(session, at)
     log = _logged(session, claimed)
     statuses = _statuses(session, claimed)
-    sources = _sources(session, claimed, statuses)
+    # Sources are looked up only when some rule could mute one of these alerts.
+    targeted = any(matches_all(rule.target, r.labels) for rule in config.inhibit for r in claimed)
+    sources = _sources(session, claimed, statuses) if targeted else []
     announcing = {(r.subject, r.receiver) for r in claimed if r.event in NOTIFYING}
     dropped: list[tuple[Claimed, str]] = []
     grouped: dict[tuple[str, str], list[tuple[Claimed, str]]] = {}

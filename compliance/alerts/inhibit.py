@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from compliance.alerts.config import InhibitRule
 from compliance.alerts.matchers import matches_all
@@ -17,7 +17,7 @@ NEVER_INHIBITED = ("fixed", "monitor_recovered")
 def inhibited_by(
     subject: str,
     labels: Mapping[str, str],
-    sources: Iterable[tuple[str, Mapping[str, str]]],
+    sources: Sequence[tuple[str, Mapping[str, str]]],
     rules: Iterable[InhibitRule],
 ) -> str | None:
     """The subject of the first active source that mutes this alert, or None.
@@ -26,11 +26,10 @@ def inhibited_by(
     """
     if labels.get("event") in NEVER_INHIBITED:
         return None
-    candidates = list(sources)
     for rule in rules:
         if not matches_all(rule.target, labels):
             continue
-        for source_subject, source in candidates:
+        for source_subject, source in sources:
             if source_subject == subject or source.get("event") in NEVER_INHIBITED:
                 continue
             if matches_all(rule.source, source) and all(

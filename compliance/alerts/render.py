@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -260,7 +261,8 @@ def render(group: Group, *, digest_limit: int = 50) -> Message:
     more = max(0, len(group.items) - digest_limit)
     context = {
         "subject": subject(group),
-        "items": views,
+        # Attributes, not keys: Jinja tries getattr first, and a failed one is costly.
+        "items": [SimpleNamespace(**v) for v in views],
         "more": more,
         "count": len(group.items),
         "group_labels": {k: clean(v) for k, v in group.group_labels.items() if v},
