@@ -20,8 +20,8 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -69,13 +69,48 @@ class Group:
 
 @dataclass(frozen=True)
 class Message:
-    """A rendered group, ready for any transport."""
+    """A group, rendered for any transport. Each form (text, HTML, Slack) is rendered
+    when a transport first asks for it: a webhook needs none of them."""
 
     group: Group
-    subject: str
-    text: str
-    html: str
-    slack: tuple[dict[str, Any], ...] = field(default=())  # one dict (text + blocks) per post
+    digest_limit: int = 50
+
+    @cached_property
+    def subject(self) -> str:
+        return subject(self.group)
+
+    @cached_property
+    def _views(self) -> list[dict[str, Any]]:
+        return [_view(it) for it in self.group.items[: self.digest_limit]]
+
+    @property
+    def more(self) -> int:
+        """Alerts in the group beyond ``digest_limit`` (counted, not listed)."""
+        return max(0, len(self.group.items) - self.digest_limit)
+
+    @cached_property
+    def _context(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            # Attributes, not keys: Jinja tries getattr first, and a failed one is costly.
+            "items": [SimpleNamespace(**v) for v in self._views],
+            "more": self.more,
+            "count": len(self.group.items),
+            "group_labels": {k: clean(v) for k, v in self.group.group_labels.items() if v},
+        }
+
+    @cached_property
+    def text(self) -> str:
+        return _env().get_template("email.txt.j2").render(self._context)
+
+    @cached_property
+    def html(self) -> str:
+        return _env().get_template("email.html.j2").render(self._context)
+
+    @cached_property
+    def slack(self) -> tuple[dict[str, Any], ...]:
+        """One dict (``text`` fallback + ``blocks``) per Slack post."""
+        return slack_messages(self.subject, self._views, self.more)
 
     @property
     def idempotency_key(self) -> str:
@@ -256,27 +291,8 @@ def _env() -> jinja2.Environment:
 
 
 def render(group: Group, *, digest_limit: int = 50) -> Message:
-    """Render one group for every transport."""
-    views = [_view(it) for it in group.items[:digest_limit]]
-    more = max(0, len(group.items) - digest_limit)
-    context = {
-        "subject": subject(group),
-        # Attributes, not keys: Jinja tries getattr first, and a failed one is costly.
-        "items": [SimpleNamespace(**v) for v in views],
-        "more": more,
-        "count": len(group.items),
-        "group_labels": {k: clean(v) for k, v in group.group_labels.items() if v},
-    }
-    env = _env()
-    text = env.get_template("email.txt.j2").render(context)
-    html = env.get_template("email.html.j2").render(context)
-    return Message(
-        group=group,
-        subject=context["subject"],
-        text=text,
-        html=html,
-        slack=slack_messages(context["subject"], views, more),
-    )
+    """The message for one group (its forms are rendered on first use)."""
+    return Message(group, digest_limit)
 
 
 # --- Slack Block Kit ---------------------------------------------------------------------
