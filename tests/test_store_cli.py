@@ -255,6 +255,8 @@ def test_report_html_and_markdown(recorded, tmp_path):
 
 
 def test_db_upgrade_and_current(tmp_path):
+    from compliance.store.migrate import HEAD
+
     url = f"sqlite:///{tmp_path / 'new.db'}"
     from compliance.store.migrate import HEAD
 
