@@ -258,7 +258,6 @@ def test_db_upgrade_and_current(tmp_path):
     from compliance.store.migrate import HEAD
 
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    from compliance.store.migrate import HEAD
 
     r = run("db", "upgrade", "--db", url)
     assert r.exit_code == 0 and r.stdout.strip().endswith(f"schema (empty) -> {HEAD}")
