@@ -255,8 +255,9 @@ def test_report_html_and_markdown(recorded, tmp_path):
 
 
 def test_db_upgrade_and_current(tmp_path):
-    url = f"sqlite:///{tmp_path / 'new.db'}"
     from compliance.store.migrate import HEAD
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
 
     r = run("db", "upgrade", "--db", url)
     assert r.exit_code == 0 and r.stdout.strip().endswith(f"schema (empty) -> {HEAD}")

@@ -246,10 +246,10 @@ def test_a_0001_database_with_data_upgrades_without_losing_a_row(db_url, clock):
     _fill_0001(store)
     before = _dump(store)
     assert all(before[name] for name in OLD_TABLES)
-    with pytest.raises(StoreError, match="is at schema 0001, this version needs 0002"):
+    with pytest.raises(StoreError, match=f"is at schema 0001, this version needs {migrate.HEAD}"):
         open_store(db_url)
 
-    assert migrate.upgrade(store) == ("0001", "0002")
+    assert migrate.upgrade(store) == ("0001", migrate.HEAD)
     assert _dump(store) == before
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
@@ -275,3 +275,19 @@ def test_downgrading_to_0001_keeps_the_record(db_url):
         command.downgrade(migrate.config(conn), "0001")
         assert migrate.current(conn) == "0001"
     assert _dump(store) == before
+
+
+def test_a_database_at_0001_upgrades_to_the_alert_tables(db_url):
+    from alembic import command
+
+    store = Store(db_url)
+    with store.engine.begin() as conn:
+        command.upgrade(migrate.config(conn), "0001")
+    with pytest.raises(StoreError, match="this version needs"):
+        open_store(db_url)
+    assert migrate.upgrade(store) == ("0001", migrate.HEAD)
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert {"alert_outbox", "notification_log", "silences"} <= set(
+            conn.dialect.get_table_names(conn)
+        )

@@ -223,3 +223,49 @@ def expire_waivers(session: Session, *, now: Clock) -> list[int]:
     if expired:
         session.flush()
     return [violation_id for violation_id, _ in expired]
+
+
+def mark_notified_many(
+    session: Session, violation_ids: list[int], *, by: str, at: datetime
+) -> list[int]:
+    """:func:`mark_notified` for many violations at once (the alerting layer's digests):
+    ``open``/``regressed`` ones become ``notified``; every one gets ``notified_at`` and a
+    "notified" event naming the receiver ``by``. Returns the ids whose status changed."""
+    actor = _require_actor(by)
+    table = Violation.__table__
+    statuses: dict[int, str] = {}
+    for start in range(0, len(violation_ids), 500):
+        chunk = violation_ids[start : start + 500]
+        stmt = select(table.c.id, table.c.status).where(table.c.id.in_(chunk)).with_for_update()
+        statuses.update({row.id: row.status for row in session.execute(stmt)})
+    changed = [vid for vid, status in statuses.items() if status in ("open", "regressed")]
+    became = set(changed)
+    for start in range(0, len(changed), 500):
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(changed[start : start + 500]))
+            .values(status="notified", status_at=at)
+        )
+    for start in range(0, len(violation_ids), 500):
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(violation_ids[start : start + 500]))
+            .values(notified_at=at)
+        )
+    events = [
+        {
+            "violation_id": vid,
+            "at": at,
+            "actor": actor,
+            "action": "notified",
+            "from_status": status,
+            "to_status": "notified" if vid in became else status,
+            "version_id": None,
+            "note": None,
+            "until": None,
+        }
+        for vid, status in sorted(statuses.items())
+    ]
+    if events:
+        session.execute(ViolationEvent.__table__.insert(), events)
+    return sorted(changed)

@@ -451,3 +451,106 @@ class MonitorPost(Base):
 
 
 metadata = Base.metadata
+
+
+# --- Alerts (compliance.alerts): outbox, notification log, groups, silences ------------
+
+# An outbox row's life: pending (waiting out its group's wait) -> sending (claimed by a
+# sender, with a lease) -> sent | retrying (failed, due again later) -> dead (gave up);
+# dropped: never sent on purpose (silenced, inhibited, already announced), with the reason.
+OUTBOX_STATUSES = ("pending", "sending", "retrying", "sent", "dead", "dropped")
+
+
+class OutboxRow(Base):
+    """One alert on its way to one receiver, written in the transaction of the change that
+    caused it. ``due_at`` is when a sender may take it: the end of its group's wait while
+    pending, the next attempt while retrying, the end of a sender's lease while sending."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (
+        CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+        # The sender's scan and the pending view: unfinished rows by due time.
+        Index(None, "status", "due_at"),
+        Index(None, "receiver", "group_key", "status"),
+        # Inhibition looks up the alerts of a post's violations.
+        Index(None, "violation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receiver: Mapped[str] = mapped_column(String(100))
+    route: Mapped[str] = mapped_column(String(100))
+    group_key: Mapped[str] = mapped_column(String(500))
+    # What the alert is about: "violation:17", "monitor:3".
+    subject: Mapped[str] = mapped_column(String(100))
+    violation_id: Mapped[int | None] = mapped_column(ForeignKey("violations.id"))
+    event: Mapped[str] = mapped_column(String(20))
+    # Names the state change (one per change): the notification log and idempotency use it.
+    change_key: Mapped[str] = mapped_column(String(200))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    group_interval: Mapped[int] = mapped_column(Integer)  # seconds
+    repeat_interval: Mapped[int] = mapped_column(Integer)  # seconds
+    status: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    tries: Mapped[int] = mapped_column(Integer)
+    # Why it is retrying, dead or dropped (the error, secrets removed; or the drop reason).
+    reason: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlertGroup(Base):
+    """When a receiver's group was last flushed: later alerts wait out ``group_interval``."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (UniqueConstraint("receiver", "group_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receiver: Mapped[str] = mapped_column(String(100))
+    group_key: Mapped[str] = mapped_column(String(500))
+    flushed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NotificationLog(Base):
+    """Who was told what: one row per (subject, state, receiver), kept across restarts.
+
+    It is the dedup memory (a change already announced to a receiver is not announced
+    again; a still-open violation is announced again after ``repeat_interval``) and the
+    per-receiver record of a violation's notifications (``violation_id`` set).
+    """
+
+    __tablename__ = "notification_log"
+    __table_args__ = (
+        UniqueConstraint("subject", "state", "receiver"),
+        Index(None, "violation_id"),
+        # The repeat sweep reads only entries older than the shortest repeat_interval.
+        Index(None, "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100))
+    violation_id: Mapped[int | None] = mapped_column(ForeignKey("violations.id"))
+    state: Mapped[str] = mapped_column(String(20))
+    receiver: Mapped[str] = mapped_column(String(100))
+    change_key: Mapped[str] = mapped_column(String(200))
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    first_sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class SilenceRow(Base):
+    """A silence: alerts matching every matcher are not sent between ``starts_at`` and
+    ``expires_at`` (exclusive). ``matchers`` is a list of ``[name, op, value]``."""
+
+    __tablename__ = "silences"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matchers: Mapped[list[Any]] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expired_by: Mapped[str | None] = mapped_column(String(200))

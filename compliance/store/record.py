@@ -45,6 +45,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from compliance.model import Verdict
+from compliance.store.changes import OnChanges, collect
 from compliance.store.db import Store, StoreError
 from compliance.store.gone import reappear
 from compliance.store.lifecycle import expire_waivers
@@ -88,8 +89,13 @@ def record_batch(
     now: Clock,
     actor: str = CHECKER,
     known: Known | None = None,
+    on_changes: OnChanges | None = None,
 ) -> tuple[RecordStats, Known]:
     """Record one batch of verdicts in the session's transaction.
+
+    ``on_changes`` is called with the session and the batch's violation changes
+    (:class:`~compliance.store.changes.ViolationChange`) before the transaction
+    ends: the alerting layer's outbox rows commit with the changes that cause them.
 
     Returns the counts and the creator/account/campaign ids learnt (to be cached
     once the transaction has committed). Raises :class:`Conflict` when another
@@ -118,6 +124,10 @@ def record_batch(
         latest[item.post_id] = item
     write_violations(session, states, at)
     update_current(session, latest, current)
+    if on_changes is not None:
+        changes = collect(states, items)
+        if changes:
+            on_changes(session, changes)
     return stats, learnt
 
 
@@ -126,7 +136,7 @@ class Recorder:
 
     Use as a context manager, or call :meth:`close` at the end: the last partial
     batch is written then. ``now`` is the clock (called once per batch: the time
-    every row of the batch is stamped with).
+    every row of the batch is stamped with). ``on_changes``: see :func:`record_batch`.
     """
 
     def __init__(
@@ -136,8 +146,10 @@ class Recorder:
         now: Clock,
         actor: str = CHECKER,
         batch_size: int = BATCH_SIZE,
+        on_changes: OnChanges | None = None,
     ) -> None:
         self.store = store
+        self.on_changes = on_changes
         self.now = now
         self.actor = actor
         self.batch_size = batch_size
@@ -174,7 +186,12 @@ class Recorder:
             try:
                 with self.store.write() as session:
                     stats, learnt = record_batch(
-                        session, batch, now=self.now, actor=self.actor, known=self._known
+                        session,
+                        batch,
+                        now=self.now,
+                        actor=self.actor,
+                        known=self._known,
+                        on_changes=self.on_changes,
                     )
                 break
             except Conflict:

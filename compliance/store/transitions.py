@@ -99,6 +99,7 @@ def read_violations(session: Session, post_ids: set[int]) -> dict[int, dict[str,
                 table.c.post_id,
                 table.c.rule,
                 table.c.status,
+                table.c.code,
                 table.c.fixed_version_id,
             ).where(table.c.post_id.in_(chunk))
         ):
@@ -108,6 +109,7 @@ def read_violations(session: Session, post_ids: set[int]) -> dict[int, dict[str,
                 status=row.status,
                 id=row.id,
                 read_status=row.status,
+                code=row.code,
                 fixed_version_id=row.fixed_version_id,
             )
     return states

@@ -48,9 +48,12 @@ _SCRIPT = re.compile(
 _HTML = {"content-type": "text/html; charset=utf-8"}
 
 
+SEC_UID_PREFIX = "MS4wLjABAAAA"
+
+
 def sec_uid(account: FakeAccount) -> str:
     """The fake secUid of a world account."""
-    return f"MS4wLjABAAAA{account.user_id}"
+    return f"{SEC_UID_PREFIX}{account.user_id}"
 
 
 def install(server: FakeServer, world: World) -> None:
@@ -205,14 +208,11 @@ def install(server: FakeServer, world: World) -> None:
             empty = dict(list_template, itemList=[], hasMore=False, cursor=str(cursor))
             return json_response(empty)
         with world.lock:
-            account = next(
-                (
-                    a
-                    for (plat, _), a in world.accounts.items()
-                    if plat == "tiktok" and sec_uid(a) == wanted
-                ),
-                None,
-            )
+            # secUid is "MS4wLjABAAAA<user id>" here: an index lookup, not a scan
+            # (the scale benchmark serves 10,000 creators).
+            account = world.get_account("tiktok", wanted.removeprefix(SEC_UID_PREFIX))
+            if account is not None and sec_uid(account) != wanted:
+                account = None
             if account is None:
                 return Response(
                     200, b"", {"content-type": "application/json"}

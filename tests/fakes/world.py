@@ -80,6 +80,7 @@ class World:
     def __init__(self, now: int = START) -> None:
         self.now = now
         self.accounts: dict[tuple[str, str], FakeAccount] = {}
+        self._by_user_id: dict[tuple[str, str], FakeAccount] = {}
         self._counter = itertools.count(1)
         self.lock = threading.RLock()
 
@@ -102,6 +103,8 @@ class World:
                     display_name=display_name or handle.title(),
                     private=private,
                 )
+                made = self.accounts[key]
+                self._by_user_id[(platform, made.user_id)] = made
             return self.accounts[key]
 
     def post(
@@ -144,12 +147,9 @@ class World:
         key = handle_or_id.lstrip("@").lower()
         with self.lock:
             found = self.accounts.get((platform, key))
-            if found is not None:
-                return found
-            for (plat, _), account in self.accounts.items():
-                if plat == platform and account.user_id == handle_or_id:
-                    return account
-        return None
+            if found is None:
+                found = self._by_user_id.get((platform, handle_or_id))
+            return found
 
     # --- changing between runs -------------------------------------------------
     def edit(self, post: FakePost, caption: str) -> None:

@@ -1,0 +1,142 @@
+"""One full monitor cycle at scale: fetch, check and record N creators' posts from a loopback fake.
+
+A fake TikTok (tests/fakes/tiktok.py: the public profile page, then the web item
+list, in the fixtures' shapes) runs in a child process over a world of N creators
+with 20 posts each. The monitors run as the daemon runs them: one run per creator
+on a bounded thread pool (``Runtime.run_all``), a real SQLite database (or
+``--db``). For each size it prints:
+
+* **cycle 1**: every post is new: fetched, checked, recorded (posts/s, seconds);
+* **cycle 2**: nothing changed: every listing is read again and compared with
+  the record, nothing is checked or recorded;
+* the peak RSS of this process (the fake's memory is in the child).
+
+    python bench/bench_monitors.py                       # 1,000, 5,000 and 10,000 creators
+    python bench/bench_monitors.py --sizes 2000 --workers 8
+    python bench/bench_monitors.py --db postgresql+psycopg2://postgres@127.0.0.1/bench
+
+Targets (issue 7): one full cycle of 10,000 creators x 20 posts under 2 minutes on
+the 2-core machine, memory under 400 MB, time growing linearly with the creators,
+and a second cycle with nothing new a fraction of the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import multiprocessing
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from _common import REPO, machine, peak_rss_mb
+
+sys.path.insert(0, str(REPO / "tests"))
+
+POSTS_EACH = 20
+
+
+def _serve(creators: int, conn: multiprocessing.connection.Connection) -> None:
+    """Child process: a fake TikTok over a populated world, until told to stop."""
+    from fakes import tiktok
+    from fakes.server import FakeServer
+    from fakes.world import World
+
+    world = World()
+    world.populate("tiktok", creators, POSTS_EACH)
+    server = FakeServer()
+    tiktok.install(server, world)
+    server.start()
+    conn.send((server.url, world.now))
+    conn.recv()  # wait for "stop"
+    conn.send(len(server.log))
+    server.stop()
+
+
+def cycle(creators: int, db_url: str, workers: int) -> dict[str, float]:
+    from compliance.packs import load_packs
+    from compliance.store.db import open_store
+    from monitors.http import HttpSettings
+    from monitors.run import Job
+    from monitors.runtime import Runtime
+    from monitors.sources.base import SourceSettings
+
+    parent, child = multiprocessing.Pipe()
+    proc = multiprocessing.Process(target=_serve, args=(creators, child), daemon=True)
+    proc.start()
+    url, world_now = parent.recv()
+    store = open_store(db_url)
+    now = datetime.fromtimestamp(world_now + 60, timezone.utc)
+    runtime = Runtime(
+        store,
+        load_packs(),
+        settings={"tiktok": SourceSettings(api_url=url, web_url=url)},
+        http={"tiktok": HttpSettings(retries=2, backoff=0.05, timeout=60)},
+        now=lambda: now,
+    )
+    jobs = [
+        Job(
+            key=f"creator:c{i}:tiktok:@creator{i:05d}",
+            kind="account",
+            platform="tiktok",
+            target=f"@creator{i:05d}",
+        )
+        for i in range(creators)
+    ]
+    figures: dict[str, float] = {}
+    for name in ("cycle 1", "cycle 2"):
+        gc.collect()
+        started = time.perf_counter()
+        results = runtime.run_all(jobs, workers=workers)
+        elapsed = time.perf_counter() - started
+        failed = [r for r in results if r.outcome != "ok"]
+        if failed:
+            raise SystemExit(f"{len(failed)} runs failed, e.g. {failed[0].key}: {failed[0].errors}")
+        figures[f"{name} s"] = elapsed
+        figures[f"{name} fetched"] = sum(r.fetched for r in results)
+        figures[f"{name} new"] = sum(r.new for r in results)
+        figures[f"{name} checked"] = sum(r.new + r.edited for r in results)
+    runtime.close()
+    store.close()
+    parent.send("stop")
+    figures["requests"] = parent.recv()
+    proc.join(10)
+    figures["peak rss MB"] = peak_rss_mb()
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
+    parser.add_argument("--workers", type=int, default=8, help="monitor runs at once")
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file per size)")
+    args = parser.parse_args(argv)
+    print(machine())
+    print(
+        f"{'creators':>9} {'posts':>8} {'cycle 1 s':>10} {'posts/s':>8} {'cycle 2 s':>10} "
+        f"{'c2/c1':>6} {'requests':>9} {'peak MB':>8}"
+    )
+    rows = []
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
+            f = cycle(size, db, args.workers)
+        assert f["cycle 1 new"] == size * POSTS_EACH, f
+        rows.append((size, f))
+        print(
+            f"{size:>9} {size * POSTS_EACH:>8} {f['cycle 1 s']:>10.1f} "
+            f"{size * POSTS_EACH / f['cycle 1 s']:>8.0f} {f['cycle 2 s']:>10.1f} "
+            f"{f['cycle 2 s'] / f['cycle 1 s']:>6.2f} {f['requests']:>9.0f} {f['peak rss MB']:>8.0f}",
+            flush=True,
+        )
+    if len(rows) > 1:
+        base_size, base = rows[0]
+        for size, f in rows[1:]:
+            scale = (f["cycle 1 s"] / base["cycle 1 s"]) / (size / base_size)
+            print(f"linearity {base_size}->{size}: time grew {scale:.2f}x what linear predicts")
+
+
+if __name__ == "__main__":
+    main()

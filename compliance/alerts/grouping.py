@@ -1,0 +1,38 @@
+"""Grouping: which alerts share one message, and when a group's message is due.
+
+Alertmanager's timing: a new group waits ``group_wait`` after its first alert (to
+collect the others of the same burst); once a group has been sent, alerts that
+join it wait until ``group_interval`` after the last send; a still-open violation
+is announced again after ``repeat_interval`` (see :mod:`compliance.alerts.dedup`).
+The clock is passed in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from compliance.alerts.config import Route
+
+
+def group_labels(route: Route, labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels a group is keyed on: the route's ``group_by`` (``...``: all of them)."""
+    if "..." in route.group_by:
+        return dict(sorted(labels.items()))
+    return {name: labels.get(name, "") for name in route.group_by}
+
+
+def group_key(route: Route, labels: Mapping[str, str]) -> str:
+    """A group's identity: the route and the values of its ``group_by`` labels."""
+    return f"{route.id}:" + json.dumps(
+        group_labels(route, labels), sort_keys=True, ensure_ascii=False
+    )
+
+
+def first_due(route: Route, now: datetime, flushed_at: datetime | None) -> datetime:
+    """When an alert joining a group now may be sent: after ``group_wait`` for a group
+    never sent, else ``group_interval`` after its last send (or now, if that has passed)."""
+    if flushed_at is None:
+        return now + route.group_wait
+    return max(now, flushed_at + route.group_interval)
