@@ -30,7 +30,7 @@ from compliance.model import (
     Campaign,
     Level,
 )
-from compliance.yamlfile import YamlError, load_yaml
+from compliance.yamlfile import Located, YamlError, load_yaml
 
 if TYPE_CHECKING:
     from compliance.packs import Packs
@@ -246,6 +246,12 @@ class Config:
     alerts_lines: Mapping[tuple[Any, ...], int] = field(default_factory=dict, repr=False)
     # Where each ``*_env`` key is written: (platform, key) -> 'file:line'.
     env_where: Mapping[tuple[str, str], str] = field(default_factory=dict, repr=False)
+
+    def alerts_document(self) -> Located:
+        """The ``alerts:`` section as a located document (``data == {"alerts": ...}``, lines as
+        in the file), for ``compliance.alerts.config.parse_alerts(doc, "alerts")``."""
+        lines = {("alerts", *keys): line for keys, line in self.alerts_lines.items()}
+        return Located(self.path, {"alerts": self.alerts}, lines)
 
     def database_url(self, given: str | None, environ: Mapping[str, str] = os.environ) -> str:
         """The database to use: ``--db``, else $COMPLIANCE_DATABASE_URL, else ``database:``,

@@ -499,3 +499,27 @@ def test_empty_list_and_broken_files(tmp_path, text, fragment):
         assert fragment in one_error(tmp_path, text)
     missing = run("config", "check", str(tmp_path / "nope.yaml"))
     assert missing.exit_code == 2 and "nope.yaml: cannot read" in missing.output
+
+
+ALERTS = """\
+alerts:
+  receivers:
+    legal-slack:
+      slack: {webhook_url_env: SLACK_WEBHOOK_URL}
+  route:
+    receiver: legal-slack
+"""
+
+
+def test_config_check_validates_the_alerts_section_with_file_lines(tmp_path):
+    path = write(tmp_path, SAMPLE + ALERTS)
+    r = run("config", "check", str(path))
+    assert r.exit_code == 0, r.output
+    config = load_config(path)
+    from compliance.alerts.config import parse_alerts
+
+    assert set(parse_alerts(config.alerts_document(), "alerts").receivers) == {"legal-slack"}
+    broken = write(tmp_path, SAMPLE + ALERTS.replace("receiver: legal-slack", "receiver: nobody"))
+    r = run("config", "check", str(broken))
+    assert r.exit_code == 2
+    assert r.output.startswith(f"{broken}:40: ") and "nobody" in r.output

@@ -100,8 +100,9 @@ def config_init() -> None:
 def config_check(file: str) -> None:
     """Validate FILE: print every problem as file:line: key: message.
 
-    An environment variable named by a *_env key that is unset is a warning here
-    (a run that needs it fails). Exit status: 0 valid, 2 any error.
+    The alerts: section is validated too (its first problem is shown). An environment
+    variable named by a *_env key that is unset is a warning here (a run that needs it
+    fails). Exit status: 0 valid, 2 any error.
     """
     from compliance.config import ConfigError, load_config
     from compliance.packs import PackError
@@ -117,6 +118,15 @@ def config_check(file: str) -> None:
     except PackError as exc:
         click.echo(terminal_safe(str(exc)))
         sys.exit(EXIT_ERROR)
+    if cfg.alerts is not None:
+        from compliance.alerts.config import parse_alerts
+        from compliance.yamlfile import YamlError
+
+        try:
+            parse_alerts(cfg.alerts_document(), "alerts")
+        except YamlError as exc:
+            click.echo(terminal_safe(str(exc)))
+            sys.exit(EXIT_ERROR)
     for warning in cfg.warnings():
         click.echo(terminal_safe(warning))
     monitors = cfg.monitors()
