@@ -19,6 +19,7 @@ read only through the ``environ`` mapping given to the methods that need it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -172,6 +173,46 @@ class Account:
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.handle}"
+
+
+# What an account looks like on each platform, and an example for the message.
+DOMAIN_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+_ACCOUNT_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    "tiktok": (re.compile(r"^@[A-Za-z0-9_.]{2,24}$"), "tiktok:@glowwithmara"),
+    "instagram": (re.compile(r"^@[A-Za-z0-9_.]{1,30}$"), "instagram:@glowwithmara"),
+    "youtube": (
+        re.compile(r"^(?:@[A-Za-z0-9_.\-·]{3,30}|UC[A-Za-z0-9_-]{22})$"),
+        "youtube:@marabeauty or youtube:UC... (a channel id)",
+    ),
+    "bluesky": (
+        re.compile(rf"^(?:{DOMAIN_PATTERN}|did:plc:[a-z2-7]{{24}}|did:web:{DOMAIN_PATTERN})$"),
+        "bluesky:mara.bsky.social",
+    ),
+    "mastodon": (
+        re.compile(rf"^@[A-Za-z0-9_]{{1,30}}@{DOMAIN_PATTERN}$"),
+        "mastodon:@mara@mastodon.social",
+    ),
+    "x": (re.compile(r"^@[A-Za-z0-9_]{1,15}$"), "x:@glowwithmara"),
+}
+
+
+def parse_account(text: str) -> Account:
+    """``platform:account`` (``tiktok:@glowwithmara``, ``bluesky:mara.bsky.social``,
+    ``mastodon:@mara@mastodon.social``...) as an :class:`Account`; ValueError says what
+    is wrong and shows the expected form. Shared by compliance.yaml and ``compliance check``."""
+    platform, sep, handle = text.strip().partition(":")
+    platform = platform.lower()
+    if not sep or platform not in PLATFORMS:
+        raise ValueError(
+            f"expected 'platform:account' with a platform of {', '.join(PLATFORMS)}, got {text!r}"
+        )
+    handle = handle.strip()
+    if platform == "bluesky":
+        handle = handle.removeprefix("@").lower()
+    pattern, example = _ACCOUNT_FORMS[platform]
+    if not pattern.match(handle):
+        raise ValueError(f"not a {platform} account: {text!r} (expected e.g. {example})")
+    return Account(platform, handle)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from compliance.config import (
     CAMPAIGN_CONFIG_KEYS,
     CREATOR_KEYS,
     DEFAULT_JURISDICTION,
+    DOMAIN_PATTERN,
     ENV_KEYS,
     HASHTAG_KEYS,
     OVERRIDE_KEYS,
@@ -35,6 +36,7 @@ from compliance.config import (
     RuleOverride,
     Schedule,
     merge_schedule,
+    parse_account,
 )
 from compliance.durations import parse_duration
 from compliance.model import (
@@ -64,25 +66,6 @@ _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]{1,11}\.[A-Z][0-9]{3}$")
 _URL = re.compile(r"^https?://[^\s/?#]+(?:[/?#]\S*)?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HASHTAG = re.compile(r"^#\w+$")
-_DOMAIN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
-# What an account looks like on each platform, and an example for the message.
-_ACCOUNT_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
-    "tiktok": (re.compile(r"^@[A-Za-z0-9_.]{2,24}$"), "tiktok:@glowwithmara"),
-    "instagram": (re.compile(r"^@[A-Za-z0-9_.]{1,30}$"), "instagram:@glowwithmara"),
-    "youtube": (
-        re.compile(r"^(?:@[A-Za-z0-9_.\-·]{3,30}|UC[A-Za-z0-9_-]{22})$"),
-        "youtube:@marabeauty or youtube:UC... (a channel id)",
-    ),
-    "bluesky": (
-        re.compile(rf"^(?:{_DOMAIN}|did:plc:[a-z2-7]{{24}}|did:web:{_DOMAIN})$"),
-        "bluesky:mara.bsky.social",
-    ),
-    "mastodon": (
-        re.compile(rf"^@[A-Za-z0-9_]{{1,30}}@{_DOMAIN}$"),
-        "mastodon:@mara@mastodon.social",
-    ),
-    "x": (re.compile(r"^@[A-Za-z0-9_]{1,15}$"), "x:@glowwithmara"),
-}
 
 
 class ConfigReader:
@@ -366,7 +349,7 @@ class ConfigReader:
             return {}
         out = {}
         for domain, url in value.items():
-            if not isinstance(domain, str) or not re.fullmatch(_DOMAIN, domain):
+            if not isinstance(domain, str) or not re.fullmatch(DOMAIN_PATTERN, domain):
                 self.error(
                     f"expected an instance domain such as mastodon.social, got {show_value(domain)}",
                     *keys,
@@ -460,22 +443,11 @@ class ConfigReader:
         return out
 
     def account(self, text: str, *keys: Any) -> Account | None:
-        platform, sep, handle = text.strip().partition(":")
-        platform = platform.lower()
-        if not sep or platform not in PLATFORMS:
-            self.error(
-                f"expected 'platform:account' with a platform of {', '.join(PLATFORMS)}, got {text!r}",
-                *keys,
-            )
+        try:
+            return parse_account(text)
+        except ValueError as exc:
+            self.error(str(exc), *keys)
             return None
-        handle = handle.strip()
-        if platform == "bluesky":
-            handle = handle.removeprefix("@").lower()
-        pattern, example = _ACCOUNT_FORMS[platform]
-        if not pattern.match(handle):
-            self.error(f"not a {platform} account: {text!r} (expected e.g. {example})", *keys)
-            return None
-        return Account(platform, handle)
 
     def hashtags(self, value: Any, campaigns: Mapping[str, Campaign]) -> dict[str, HashtagWatch]:
         out = {}
