@@ -27,10 +27,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from compliance.model import Campaign, Post, Verdict
+from compliance.store.changes import OnChanges
 from compliance.store.db import Store, StoreError
 from compliance.store.gone import mark_gone
 from compliance.store.monitors import RunCounts, load_monitor_state, save_monitor_run
@@ -153,13 +154,28 @@ def campaign_for(
     return running[0]
 
 
+def check_listing(job: Job, source: Source, check: Callable[[Post], Verdict]) -> RunResult:
+    """A read-only one-off run (``compliance check tiktok:@x --no-record``): read the
+    listing within ``job.limit`` / ``job.since`` and check every post; nothing is recorded."""
+    started = time.monotonic()
+    result = RunResult(job.key)
+    horizon = job.since if job.since is not None else datetime.min.replace(tzinfo=timezone.utc)
+    items, _ = _read_listing(job, source, {}, result, None, horizon)
+    result.fetched = result.new = len(items)
+    for item in items:
+        posted = parse_posted_at(item.post.posted_at)
+        result.verdicts.append((check(prepare_post(job, item, posted)), item))
+    result.duration = time.monotonic() - started
+    return result
+
+
 def _listing(job: Job, source: Source, state: dict[str, Any]) -> Iterable[Fetched]:
     if job.kind == "hashtag":
         return source.hashtag_posts(job.target.lstrip("#"), state)
     return source.account_posts(job.target, state)
 
 
-def _prepare(job: Job, item: Fetched, posted: datetime | None) -> Post:
+def prepare_post(job: Job, item: Fetched, posted: datetime | None) -> Post:
     """The post to check: the job's campaign context and jurisdiction, the transcript loaded."""
     post = item.post
     transcript = post.transcript
@@ -186,6 +202,7 @@ def run_monitor(
     keep_verdicts: bool = False,
     next_run_at: datetime | None = None,
     save_state: bool = True,
+    on_changes: OnChanges | None = None,
 ) -> RunResult:
     """Run ``job`` once with ``source``; record what is new or edited; save the monitor's state.
 
@@ -194,7 +211,8 @@ def run_monitor(
     since nothing can be recorded then and the caller must retry the whole run.
     ``keep_verdicts`` checks every post read (not only new and edited ones) and keeps
     the verdicts for a report; ``save_state=False`` (one-off checks) records posts
-    but leaves the monitor state alone and marks nothing gone.
+    but leaves the monitor state alone and marks nothing gone. ``on_changes`` is the
+    recorder's hook for the alerts' outbox (rows written in the recording transaction).
     """
     started = time.monotonic()
     at = now()
@@ -223,12 +241,12 @@ def run_monitor(
     result.unchanged = len(diff.unchanged)
     to_check = set(diff.new) | set(diff.edited) | set(diff.back)
 
-    recorder = Recorder(store, now=now, actor=f"monitor:{job.key}")
+    recorder = Recorder(store, now=now, actor=f"monitor:{job.key}", on_changes=on_changes)
     for item in items:
         post = item.post
         if post.id not in to_check and not keep_verdicts:
             continue
-        checked = check(_prepare(job, item, parse_posted_at(post.posted_at)))
+        checked = check(prepare_post(job, item, parse_posted_at(post.posted_at)))
         if keep_verdicts:
             result.verdicts.append((checked, item))
         recorder.add(

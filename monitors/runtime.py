@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from compliance.model import Post, Verdict
+from compliance.store.changes import OnChanges
 from compliance.store.db import Store
 from monitors.http import HttpSettings, PlatformClient, RequestBudget, make_client
 from monitors.run import Job, RunResult, run_monitor
@@ -42,6 +43,8 @@ class Runtime:
     http: Mapping[str, HttpSettings] = field(default_factory=dict)
     transport: httpx.BaseTransport | None = None
     now: Callable[[], datetime] = utcnow
+    # The recorder's hook for the alerts' outbox (None: no alerts).
+    on_changes: OnChanges | None = None
     _sources: dict[str, Source] = field(default_factory=dict, init=False)
     _clients: dict[str, PlatformClient] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -94,6 +97,7 @@ class Runtime:
             keep_verdicts=keep_verdicts,
             next_run_at=next_run_at,
             save_state=save_state,
+            on_changes=self.on_changes,
         )
 
     def run_all(

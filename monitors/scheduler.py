@@ -90,6 +90,7 @@ class Daemon:
         misfire_grace: timedelta = timedelta(minutes=30),
         log_format: str = "text",
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        ticks: Sequence[tuple[str, timedelta, Callable[[], None]]] = (),
     ) -> None:
         self._load_plan = load_plan
         self._runner = runner
@@ -98,6 +99,7 @@ class Daemon:
         self._now = now
         self._misfire_grace = int(misfire_grace.total_seconds())
         self._plan: dict[str, Scheduled] = {}
+        self._ticks = tuple(ticks)
         self._stop = threading.Event()
         self._reload = threading.Event()
         self.runs = 0
@@ -163,9 +165,25 @@ class Daemon:
             log.info(" ".join(f"{k}={_logfmt(v)}" for k, v in fields.items() if v is not None))
 
     # --- life cycle --------------------------------------------------------------
+    def _tick(self, name: str, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception as exc:  # e.g. the database went away: say so, try at the next tick
+            log.error("%s failed: %s", name, " ".join(str(exc).split()))
+
     def start(self) -> None:
         """Build the plan and start scheduling (returns at once)."""
         self._apply(self._load_plan())
+        for name, every, fn in self._ticks:
+            # Periodic work beside the monitors (the alerts' outbox): never overlapping itself.
+            self.scheduler.add_job(
+                self._tick,
+                IntervalTrigger(seconds=max(every.total_seconds(), 0.001), timezone=timezone.utc),
+                args=[name, fn],
+                id=f"tick:{name}",
+                name=name,
+                next_run_time=self._now(),
+            )
         self.scheduler.start()
         log.info("daemon started: %d monitor(s)", len(self._plan))
 

@@ -198,3 +198,26 @@ def test_serve_reloads_on_sighup_and_stops_on_sigterm():
     assert not thread_result
     assert daemon.monitors == ["m2"]
     assert not daemon.scheduler.running
+
+
+def test_ticks_run_beside_the_monitors_and_survive_errors(caplog):
+    runner = Recorder()
+    ticks: list[int] = []
+
+    def tick() -> None:
+        ticks.append(1)
+        if len(ticks) == 1:
+            raise RuntimeError("smtp refused")
+
+    daemon = Daemon(
+        lambda: [Scheduled(_job("a"), every=timedelta(hours=1))],
+        runner,
+        ticks=[("alerts", timedelta(seconds=0.05), tick)],
+    )
+    with caplog.at_level("ERROR", logger="compliance.daemon"):
+        daemon.start()
+        try:
+            _wait(lambda: len(ticks) >= 3 and runner.count("a") == 1)
+        finally:
+            daemon.stop()
+    assert "alerts failed: smtp refused" in caplog.text

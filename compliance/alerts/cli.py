@@ -41,12 +41,19 @@ Loader = Callable[[str | None], tuple[AlertsConfig, Store]]
 
 
 def load(config_path: str | None) -> tuple[AlertsConfig, Store]:
-    """The default loader: the file's ``alerts:`` section, and the store."""
-    from compliance.yamlfile import load_yaml
+    """The default loader: compliance.yaml's ``alerts:`` section, and the database it names
+    (``$COMPLIANCE_DATABASE_URL`` still wins, as for every command)."""
+    from compliance.config import load_config
 
-    path = Path(config_path or DEFAULT_CONFIG)
-    config = parse_alerts(load_yaml(path), "alerts")
-    return config, open_store(None)
+    config = load_config(Path(config_path or DEFAULT_CONFIG))
+    if not config.alerts:
+        raise AlertsConfigMissing(f"{config.path}: no alerts: section (see docs/config.md)")
+    alerts_config = parse_alerts(config.alerts_document(), "alerts")
+    return alerts_config, open_store(config.database_url(None))
+
+
+class AlertsConfigMissing(ValueError):
+    """The configuration file has no ``alerts:`` section."""
 
 
 def _fail(message: str) -> NoReturn:
@@ -63,6 +70,7 @@ def _errors() -> Iterator[None]:
         yield
     except (
         PackError,
+        AlertsConfigMissing,
         StoreError,
         SecretMissing,
         MatcherError,

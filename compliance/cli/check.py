@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from compliance.cli.database import since_option_value
 from compliance.cli.errors import UsageError, fail, handled
 from compliance.cli.options import (
     Database,
@@ -75,6 +76,7 @@ def campaign_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.command()
+@click.argument("targets", nargs=-1, metavar="[ACCOUNT|URL]...")
 @click.option("--text", "text", help="Check one caption given on the command line.")
 @click.option(
     "--input",
@@ -128,7 +130,28 @@ def campaign_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--db", metavar="URL", help="Database to record into (see 'compliance db --help').")
 @config_option
+@click.option(
+    "--creator",
+    "creators",
+    multiple=True,
+    help="Every account of this creator of compliance.yaml, with its campaigns (repeatable).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Most recent posts read per account or hashtag.",
+)
+@click.option("--since", help="Only posts since then: 30d, 12h, 2w or a date.")
+@click.option(
+    "--alerts/--no-alerts",
+    "alerts",
+    default=True,
+    help="Send the alerts of compliance.yaml for what this run records (default: yes).",
+)
 def check(
+    targets: tuple[str, ...],
     text: str | None,
     inputs: tuple[str, ...],
     fmt: str,
@@ -147,19 +170,47 @@ def check(
     record: bool | None,
     db: str | None,
     config_path: str | None,
+    creators: tuple[str, ...],
+    limit: int,
+    since: str | None,
+    alerts: bool,
 ) -> None:
-    """Check a caption (--text) or files of posts (--input) and report each verdict.
+    """Check posts and report each verdict: a caption (--text), files of posts (--input),
+    accounts (tiktok:@creator, youtube:@channel, bluesky:name.bsky.social,
+    mastodon:@user@instance, instagram:@x, x:@x), post URLs, or with --config a
+    creator's accounts (--creator NAME) or a hashtag challenge's entries (--hashtag NAME).
 
-    Posts from --input are also recorded in the database (--no-record: read-only);
-    the report itself is the same either way.
+    Posts from --input, accounts and URLs are also recorded in the database
+    (--no-record: read-only); the report itself is the same either way. With --config,
+    --hashtag names a configured hashtag monitor when there is one of that name or tag,
+    else it is a campaign hashtag as for --text.
 
-    Exit status: 0 no violations, 1 at least one violation, 2 usage, rule or input error.
+    Exit status: 0 no violations, 1 at least one violation, 2 usage, rule, input or
+    fetch error (each one line on stderr; everything else is still checked).
     """
-    if (text is None) == (not inputs):
-        raise UsageError("give either --text CAPTION or --input FILE")
     config = load_config_file(config_path)
+    watches: list[str] = []
+    if config is not None and campaign is not None and campaign.hashtags:
+        from compliance.cli.monitor import hashtag_watches
+
+        watches, plain = hashtag_watches(config, campaign.hashtags)
+        if watches:
+            from dataclasses import replace
+
+            campaign = replace(campaign, hashtags=tuple(plain)) if plain else None
+            if campaign is not None and campaign.is_empty:
+                campaign = None
+    remote = bool(targets or creators or watches)
+    if sum((text is not None, bool(inputs), remote)) != 1:
+        raise UsageError(
+            "give one of --text CAPTION, --input FILE, or accounts/URLs "
+            "(e.g. tiktok:@creator, or --config FILE --creator NAME)"
+        )
     database = Database(db, config.database if config else None)
-    recorder = _recorder(database) if (record if record is not None else text is None) else None
+    recording = record if record is not None else text is None
+    recorder = None
+    if recording and not remote:
+        recorder = _recorder(database, _alerts_hook(config, alerts))
     if jobs is None:
         from compliance.batch import default_jobs
 
@@ -189,7 +240,31 @@ def check(
 
     from compliance.engine import check as check_post
 
-    if text is not None:
+    if remote:
+        from compliance.cli.database import utcnow
+        from compliance.cli.monitor import check_targets, plan_targets
+
+        plan = plan_targets(
+            targets,
+            creators,
+            watches,
+            config=config,
+            campaign=campaign,
+            jurisdiction=jurisdiction,
+            limit=limit,
+            since=since_option_value(since, utcnow()),
+        )
+        check_targets(
+            plan,
+            config=config,
+            packs=packs,
+            writer=writer,
+            database=database,
+            record=recording,
+            alerts_enabled=alerts,
+            progress=sys.stderr.isatty() and len(plan.jobs) > 1,
+        )
+    elif text is not None:
         post = Post(
             caption=text,
             platform=platform or "other",
@@ -223,6 +298,9 @@ def check(
     writer.close()
     if recorder is not None:
         _finish_recording(recorder, out)
+        from compliance.cli.monitor import alerts_config, deliver_alerts
+
+        deliver_alerts(recorder.store, alerts_config(config, alerts))
     if out is not sys.stdout:
         out.close()
     if fmt != "text" and writer.totals.posts != 1:
@@ -263,12 +341,20 @@ def _packs(rules_dir: str | None, config: Config | None) -> Packs:
         return config.packs(rules_dir)
 
 
-def _recorder(db: Database) -> Any:
-    """A Recorder on the database (opened, and created if new, before any output); errors exit 2."""
+def _recorder(db: Database, on_changes: Any = None) -> Any:
+    """A Recorder on the database (opened, and created if new, before any output); errors exit 2.
+    ``on_changes`` writes the alerts' outbox rows in each recording transaction."""
     from compliance.cli.database import open_db, utcnow
     from compliance.store.record import Recorder
 
-    return Recorder(open_db(db), now=utcnow)
+    return Recorder(open_db(db), now=utcnow, on_changes=on_changes)
+
+
+def _alerts_hook(config: Config | None, enabled: bool) -> Any:
+    """The recorder's outbox hook when compliance.yaml has alerts and they are on."""
+    from compliance.cli.monitor import alerts_config, on_changes_for
+
+    return on_changes_for(alerts_config(config, enabled))
 
 
 def _record(recorder: Any, verdict: Any, where: str, out: Any) -> None:

@@ -1,0 +1,357 @@
+"""The monitors from the command line, over the platform fakes on loopback HTTP.
+
+`compliance check` on accounts, post URLs, a configured creator and a hashtag
+challenge; `compliance daemon --once`; a real `compliance daemon` process with
+SIGHUP and SIGTERM; `compliance status`; alerts sent after a one-off check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fakes import bluesky, mastodon, tiktok, youtube
+from fakes.server import FakeServer
+from fakes.world import World
+
+from compliance.cli import main
+from compliance.store.db import open_store
+from compliance.store.monitors import list_monitor_states
+
+PLATFORMS = ("tiktok", "youtube", "bluesky", "mastodon")
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[tuple[World, dict[str, FakeServer]]]:
+    world = World()
+    servers = {name: FakeServer() for name in PLATFORMS}
+    tiktok.install(servers["tiktok"], world)
+    youtube.install(servers["youtube"], world)
+    bluesky.install(servers["bluesky"], world)
+    mastodon.install(servers["mastodon"], world)
+    for server in servers.values():
+        server.start()
+    yield world, servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture
+def world(fakes) -> World:
+    world, servers = fakes
+    world.__init__()  # type: ignore[misc]
+    for server in servers.values():
+        server.log.clear()
+        server.faults.clear()
+    world.post("tiktok", "glowwithmara", "Loving @glowlab serum, code MAYA15 #skincare", age=600)
+    world.post("tiktok", "glowwithmara", "#ad my @glowlab routine with code MAYA15", age=7200)
+    world.post("bluesky", "mara.bsky.social", "a walk by the sea #weekend", age=900)
+    world.post("mastodon", "mara", "Sponsored by @glowlab, the serum I use daily #ad", age=1200)
+    world.post("bluesky", "dancer.bsky.social", "my #guacdance entry with @chipotle!", age=300)
+    world.post("mastodon", "taco", "doing the #GuacDance for @chipotle #contest", age=400)
+    return world
+
+
+def config_file(tmp_path: Path, servers: dict[str, FakeServer], extra: str = "") -> Path:
+    path = tmp_path / "compliance.yaml"
+    path.write_text(
+        f"""\
+database: sqlite:///{tmp_path / "record.db"}
+jurisdiction: US
+platforms:
+  tiktok: {{web_url: "{servers["tiktok"].url}", api_url: "{servers["tiktok"].url}"}}
+  youtube: {{api_url: "{servers["youtube"].url}/youtube/v3", web_url: "{servers["youtube"].url}", key_env: CT_YT_KEY}}
+  bluesky: {{api_url: "{servers["bluesky"].url}"}}
+  mastodon: {{instances: {{"mastodon.social": "{servers["mastodon"].url}"}}}}
+campaigns:
+  glowlab-spring:
+    brand: GlowLab
+    handles: ["@glowlab"]
+    promo_codes: [MAYA15]
+    relationship: paid
+  chipotle-guac:
+    brand: Chipotle
+    handles: ["@chipotle"]
+    hashtags: ["#guacdance"]
+    relationship: contest
+creators:
+  mara:
+    accounts: ["tiktok:@glowwithmara", "bluesky:mara.bsky.social", "mastodon:@mara@mastodon.social"]
+    campaigns: [glowlab-spring]
+hashtags:
+  guacdance:
+    tag: "#guacdance"
+    platforms: [bluesky, mastodon]
+    campaigns: [chipotle-guac]
+schedule: {{every: 6h, jitter: 10m}}
+{extra}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    # The config's database: is the one to use here ($COMPLIANCE_DATABASE_URL would win).
+    env = {"COMPLIANCE_DATABASE_URL": None, **(env or {})}
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def jsonl(output: str) -> list[dict]:
+    """The verdict lines of a --format jsonl report (stderr's lines are mixed into output)."""
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_check_an_account_reports_each_post_with_its_id_and_url_and_records_it(
+    world, fakes, tmp_path
+):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    result = run("check", "tiktok:@glowwithmara", "--config", str(cfg), "--format", "jsonl")
+    assert result.exit_code == 1, result.output  # the first post has no disclosure
+    rows = jsonl(result.output)
+    assert [r["verdict"] for r in rows] == ["violation", "compliant"]
+    assert all(
+        r["id"] and r["url"].startswith("https://www.tiktok.com/@glowwithmara/video/") for r in rows
+    )
+    assert all(r["where"] == r["url"] for r in rows)
+    store = open_store(f"sqlite:///{tmp_path / 'record.db'}")
+    from compliance.store.queries import ViolationFilter, list_violations
+
+    with store.read() as session:
+        assert [v["rule"] for v in list_violations(session, ViolationFilter())] == ["FTC.D101"]
+    assert list_monitor_states(store) == []  # a one-off check leaves no monitor state
+
+
+def test_limit_no_record_and_campaign_flags(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    db = tmp_path / "record.db"
+    result = run(
+        "check",
+        "tiktok:@glowwithmara",
+        "--config",
+        str(cfg),
+        "--limit",
+        "1",
+        "--no-record",
+        "--brand",
+        "GlowLab",
+        "--handle",
+        "glowlab",
+        "--format",
+        "jsonl",
+    )
+    assert result.exit_code == 1, result.output
+    rows = jsonl(result.output)
+    assert len(rows) == 1 and rows[0]["verdict"] == "violation"
+    assert not db.exists()
+
+
+def test_check_a_post_url(world, fakes, tmp_path):
+    _, servers = fakes
+    post = world.accounts[("tiktok", "glowwithmara")].posts[0]
+    cfg = config_file(tmp_path, servers)
+    url = f"https://www.tiktok.com/@glowwithmara/video/{post.id}"
+    result = run("check", url, "--config", str(cfg), "--format", "json")
+    assert result.exit_code == 1, result.output
+    (out,) = json.loads(result.stdout)
+    assert out["id"] == post.id and out["verdict"] == "violation"
+
+
+def test_a_url_of_no_supported_platform_is_a_usage_error(world, fakes, tmp_path):
+    result = run("check", "https://example.com/some/page")
+    assert result.exit_code == 2
+    assert "not a post URL of a supported platform" in result.output
+
+
+def test_check_a_creator_reads_every_account_with_the_campaigns(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    result = run("check", "--config", str(cfg), "--creator", "mara", "--format", "jsonl")
+    assert result.exit_code == 1, result.output
+    rows = jsonl(result.output)
+    by_platform = {}
+    for r in rows:
+        by_platform.setdefault(r["platform"], []).append(r["verdict"])
+    assert by_platform == {
+        "tiktok": ["violation", "compliant"],
+        "bluesky": ["not_sponsored"],
+        "mastodon": ["compliant"],
+    }
+
+
+def test_check_a_hashtag_challenge_reads_its_entries_on_every_platform(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    result = run("check", "--config", str(cfg), "--hashtag", "guacdance", "--format", "jsonl")
+    rows = jsonl(result.output)
+    assert {r["platform"] for r in rows} == {"bluesky", "mastodon"}, result.output
+    verdicts = {r["platform"]: r["verdict"] for r in rows}
+    # A contest entry needs #contest (FTC); the Mastodon entry has it.
+    assert verdicts["mastodon"] == "compliant"
+    assert verdicts["bluesky"] == "violation"
+    assert result.exit_code == 1
+
+
+def test_an_unknown_creator_and_a_missing_account_are_one_line_errors(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    unknown = run("check", "--config", str(cfg), "--creator", "nobody")
+    assert unknown.exit_code == 2 and "no such creator" in unknown.output
+    missing = run(
+        "check", "bluesky:ghost.bsky.social", "mastodon:@mara@mastodon.social", "--config", str(cfg)
+    )
+    assert missing.exit_code == 2, missing.output
+    errors = [
+        ln for ln in missing.output.splitlines() if ln.startswith("compliance: check:bluesky")
+    ]
+    assert len(errors) == 1 and "Traceback" not in missing.output
+    assert "/@mara/" in missing.output and "COMPLIANT" in missing.output  # still checked
+
+
+def test_a_secret_is_never_printed(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    secret = "AIzaSyTOTALLY-SECRET-value-0000000000"
+    result = run("check", "youtube:@nobodyhere", "--config", str(cfg), env={"CT_YT_KEY": secret})
+    assert result.exit_code == 2
+    assert secret not in result.output
+
+
+def test_daemon_once_records_and_status_shows_every_monitor(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    result = run("daemon", "--config", str(cfg), "--once", "--log-format", "json")
+    assert result.exit_code == 0, result.output
+    status = run("status", "--config", str(cfg), "--format", "json")
+    assert status.exit_code == 0, status.output
+    states = {s["key"]: s for s in json.loads(status.output)}
+    assert set(states) == {
+        "creator:mara:tiktok:@glowwithmara",
+        "creator:mara:bluesky:mara.bsky.social",
+        "creator:mara:mastodon:@mara@mastodon.social",
+        "hashtag:guacdance:bluesky",
+        "hashtag:guacdance:mastodon",
+    }
+    assert all(s["last_outcome"] == "ok" for s in states.values()), states
+    text = run("status", "--config", str(cfg))
+    assert "creator:mara:tiktok:@glowwithmara" in text.output
+    runs = run("status", "creator:mara:tiktok:@glowwithmara", "--config", str(cfg))
+    assert runs.exit_code == 0 and "ok" in runs.output
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[bytes] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        type(self).received.append(body)
+        self.send_response(200)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_one_off_check_sends_its_alerts_once(world, fakes, tmp_path):
+    _, servers = fakes
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    _Hook.received = []
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        extra = """\
+alerts:
+  receivers:
+    tickets:
+      webhook: {url_env: CT_HOOK_URL, secret_env: CT_HOOK_SECRET}
+  route:
+    receiver: tickets
+    group_by: [creator]
+"""
+        cfg = config_file(tmp_path, servers, extra)
+        env = {
+            "CT_HOOK_URL": f"http://127.0.0.1:{hook.server_address[1]}/hook",
+            "CT_HOOK_SECRET": "s3cret",
+        }
+        first = run("check", "tiktok:@glowwithmara", "--config", str(cfg), env=env)
+        assert first.exit_code == 1, first.output
+        assert "alerts: 1 message sent" in first.output
+        assert len(_Hook.received) == 1
+        assert b"FTC.D101" in _Hook.received[0]
+        again = run("check", "tiktok:@glowwithmara", "--config", str(cfg), env=env)
+        assert again.exit_code == 1
+        assert len(_Hook.received) == 1  # nothing changed: nobody is told twice
+        quiet = run("check", "tiktok:@glowwithmara", "--config", str(cfg), "--no-alerts", env=env)
+        assert quiet.exit_code == 1 and "alerts:" not in quiet.output
+    finally:
+        hook.shutdown()
+
+
+def _wait_for(
+    stream_lines: list[str], text: str, proc: subprocess.Popen, limit: float = 60
+) -> None:
+    deadline = time.monotonic() + limit
+    while not any(text in line for line in stream_lines):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} not logged; got:\n" + "".join(stream_lines))
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_the_daemon_process_reloads_on_sighup_and_stops_cleanly_on_sigterm(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("COMPLIANCE_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "compliance.cli",
+            "daemon",
+            "--config",
+            str(cfg),
+            "--log-format",
+            "json",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True
+    )
+    reader.start()
+    try:
+        _wait_for(lines, '"event": "monitor_run"', proc)
+        _wait_for(lines, "daemon started: 5 monitor(s)", proc)
+        cfg.write_text(cfg.read_text() + "\ncampaigns: [broken\n", encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        _wait_for(lines, "reload failed, keeping the running configuration", proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(5)
+    assert any("daemon stopped" in line for line in lines)
+    assert "Traceback" not in "".join(lines)
+    runs = [json.loads(line) for line in lines if '"event": "monitor_run"' in line]
+    assert runs and all(
+        {"monitor", "fetched", "new", "edited", "gone", "duration"} <= set(r) for r in runs
+    )
