@@ -156,13 +156,7 @@ class Daemon:
         self._log_run(result)
 
     def _log_run(self, result: RunResult) -> None:
-        fields = result.log_fields()
-        if result.errors:
-            fields["error"] = result.errors[-1]
-        if self._log_format == "json":
-            log.info(json.dumps({"event": "monitor_run", **fields}, ensure_ascii=False))
-        else:
-            log.info(" ".join(f"{k}={_logfmt(v)}" for k, v in fields.items() if v is not None))
+        log_run(result, self._log_format)
 
     # --- life cycle --------------------------------------------------------------
     def _tick(self, name: str, fn: Callable[[], None]) -> None:
@@ -229,6 +223,17 @@ class Daemon:
     def monitors(self) -> list[str]:
         """The keys of the monitors in the running plan."""
         return sorted(self._plan)
+
+
+def log_run(result: RunResult, log_format: str = "text") -> None:
+    """The one structured log line of a monitor run (logfmt text, or JSON)."""
+    fields = result.log_fields()
+    if result.errors:
+        fields["error"] = result.errors[-1]
+    if log_format == "json":
+        log.info(json.dumps({"event": "monitor_run", **fields}, ensure_ascii=False))
+    else:
+        log.info(" ".join(f"{k}={_logfmt(v)}" for k, v in fields.items() if v is not None))
 
 
 def _logfmt(value: object) -> str:

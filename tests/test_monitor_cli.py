@@ -299,6 +299,51 @@ alerts:
         hook.shutdown()
 
 
+def test_a_monitor_that_keeps_failing_is_announced_once_and_its_recovery_too(
+    world, fakes, tmp_path
+):
+    _, servers = fakes
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    _Hook.received = []
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        extra = """\
+alerts:
+  receivers:
+    tickets:
+      webhook: {url_env: CT_HOOK_URL, secret_env: CT_HOOK_SECRET}
+  route:
+    receiver: tickets
+    group_by: [monitor]
+    group_wait: 0s
+"""
+        cfg = config_file(tmp_path, servers, extra)
+        text = cfg.read_text().replace("jitter: 10m}", "jitter: 10m, max_failures: 2}")
+        cfg.write_text(text)
+        env = {"CT_HOOK_URL": f"http://127.0.0.1:{hook.server_address[1]}/h", "CT_HOOK_SECRET": "k"}
+        world.account("bluesky", "mara.bsky.social").suspended = True  # blocked, not deleted
+
+        def events() -> list[str]:
+            return [
+                alert["event"]
+                for body in _Hook.received
+                for alert in json.loads(body)["alerts"]
+                if alert["event"].startswith("monitor_")
+            ]
+
+        assert run("daemon", "--config", str(cfg), "--once", env=env).exit_code == 1
+        assert events() == []  # one failure is not yet a failing monitor
+        assert run("daemon", "--config", str(cfg), "--once", env=env).exit_code == 1
+        assert events() == ["monitor_failing"]
+        assert run("daemon", "--config", str(cfg), "--once", env=env).exit_code == 1
+        assert events() == ["monitor_failing"]  # still failing: not announced again
+        world.account("bluesky", "mara.bsky.social").suspended = False
+        assert run("daemon", "--config", str(cfg), "--once", env=env).exit_code == 0
+        assert events() == ["monitor_failing", "monitor_recovered"]
+    finally:
+        hook.shutdown()
+
+
 def _wait_for(
     stream_lines: list[str], text: str, proc: subprocess.Popen, limit: float = 60
 ) -> None:

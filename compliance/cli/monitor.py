@@ -461,7 +461,7 @@ def _monitor_flips(store: Store, alerts: AlertsConfig) -> int:
         events = unnotified_monitor_events(session, limit=500)
         if not events:
             return 0
-        claimed = set(mark_monitor_events_notified(session, [e.id for e in events], now=utcnow()))
+        claimed = set(mark_monitor_events_notified(session, [e.id for e in events], now=utcnow))
         mine = [e for e in events if e.id in claimed]
         outbox.enqueue_alerts(
             session,
@@ -534,7 +534,7 @@ def daemon(
     the database cannot be read at start.
     """
     from compliance.durations import parse_duration
-    from monitors.scheduler import Daemon
+    from monitors.scheduler import Daemon, log_run
 
     config = load_config_file(config_path)
     assert config is not None
@@ -563,13 +563,18 @@ def daemon(
         state = load_monitor_state(store, key)
         return state.next_run_at if state is not None else None
 
-    def alerts_tick() -> None:
+    def alerts_tick(flush: bool = False) -> None:
         if alerts is None:
             return
-        from compliance.alerts import dispatch
+        from compliance.alerts import dispatch, outbox
 
         _monitor_flips(store, alerts)
-        report = dispatch.cycle(store, alerts, now=utcnow)
+        if flush:  # --once: send the groups now instead of waiting out their intervals
+            with store.write() as session:
+                outbox.enqueue_repeats(session, alerts, now=utcnow())
+            report = dispatch.deliver(store, alerts, now=utcnow, flush=True, wait=True)
+        else:
+            report = dispatch.cycle(store, alerts, now=utcnow)
         if report.messages or report.failed or report.dead:
             log.info(report.summary())
 
@@ -577,8 +582,9 @@ def daemon(
     if once:
         results = runtime.run_all([s.job for s in load_plan()], workers=workers)
         for result in results:
-            log.info(" ".join(f"{k}={v}" for k, v in result.log_fields().items() if v is not None))
-        alerts_tick()
+            log_run(result, log_format)
+        with handled():
+            alerts_tick(flush=True)
         runtime.close()
         sys.exit(0 if all(r.outcome in ("ok", "not_modified") for r in results) else 1)
     scheduler = Daemon(
