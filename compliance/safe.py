@@ -20,8 +20,35 @@ def terminal_safe(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+# What a CSV cell keeps as it is: tab, newline and carriage return are part of
+# multi-line captions; every other control would reach a terminal that `cat`s the file.
+_CSV_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def csv_safe(value: object) -> object:
-    """A cell that a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r|%":
+    """A cell that a spreadsheet will not run as a formula (OWASP CSV injection) and that
+    cannot move the cursor or recolour a terminal that shows the file."""
+    if not isinstance(value, str) or not value:
+        return value
+    value = _CSV_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    if value[0] in "=+-@\t\r|%":
         return "'" + value
     return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> int | None:
+    """The index of the first lone surrogate in ``text`` (not valid Unicode: it cannot be
+    stored or hashed as UTF-8; JSON exports carry them as "\\ud800"), else None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def scrub_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (for text a platform sent us)."""
+    return text if lone_surrogate(text) is None else _SURROGATE.sub("\ufffd", text)

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from compliance.model import Campaign, Post, Verdict
+from compliance.safe import scrub_surrogates
 from compliance.store.changes import OnChanges
 from compliance.store.db import Store, StoreError
 from compliance.store.gone import mark_gone
@@ -184,9 +185,13 @@ def prepare_post(job: Job, item: Fetched, posted: datetime | None) -> Post:
             transcript = item.transcript()
         except FetchError as exc:  # a missing subtitle track is no reason to skip the post
             log.info("transcript unavailable for %s: %s", post.url or post.id, exc)
+    # Platforms do send lone surrogates (JSON "\\ud800"): they cannot be hashed or stored as
+    # UTF-8, so they become U+FFFD here rather than failing the whole run.
     return replace(
         post,
-        transcript=transcript,
+        caption=scrub_surrogates(post.caption),
+        author=scrub_surrogates(post.author) if post.author else post.author,
+        transcript=scrub_surrogates(transcript) if transcript else transcript,
         jurisdiction=post.jurisdiction or job.jurisdiction,
         campaign=post.campaign or campaign_for(post, job.campaigns, posted),
     )
@@ -252,7 +257,7 @@ def run_monitor(
         recorder.add(
             checked,
             source=post.url or f"{job.platform}:{post.id}",
-            raw_response=item.raw,
+            raw_response=scrub_surrogates(item.raw) if item.raw else None,
             fetched_at=at,
             monitor_key=job.key if save_state else None,
         )

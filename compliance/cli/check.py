@@ -20,8 +20,10 @@ from compliance.cli.options import (
     config_option,
     load_config_file,
     load_rule_packs,
+    open_output,
     output_option,
     rules_option,
+    single_value,
 )
 from compliance.model import (
     PLATFORMS,
@@ -90,12 +92,16 @@ def campaign_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--jurisdiction",
     "-j",
+    multiple=True,
+    callback=single_value,
     help="Country whose rules apply (US, GB, CA, AU, DE, FR, ES, IT); default US, or each record's own.",
 )
 @click.option(
     "--platform",
     "-p",
     type=click.Choice(PLATFORMS),
+    multiple=True,
+    callback=single_value,
     help="Platform of --text, or default for records without one.",
 )
 @campaign_options
@@ -232,7 +238,7 @@ def check(
     # to trigger many: ~1.2 s of 10 on 40,000 posts), and forked workers from copying them.
     gc.freeze()
 
-    out = click.open_file(output, "w", encoding="utf-8")
+    out = open_output(output)
     use_color = (
         color if color is not None else (fmt == "text" and output == "-" and sys.stdout.isatty())
     )
@@ -391,6 +397,7 @@ def _records(
     from compliance.inputs import InputError, InputFormatError, read_posts
 
     for path in inputs:
+        n = 0
         try:
             for n, item in enumerate(
                 read_posts(path, default_platform=platform, default_jurisdiction=jurisdiction), 1
@@ -401,3 +408,9 @@ def _records(
                     yield (item.id and f"{path}:{item.id}") or f"{path}#{n}", item
         except InputFormatError as exc:
             yield str(path), str(exc)
+            continue
+        if n == 0:
+            # "0 posts checked, exit 0" would read as "all clean" to a script: an empty
+            # export is far more often a failed one than a creator with nothing posted.
+            where = "<stdin>" if path == "-" else str(path)
+            yield where, f"{where}: no posts in this input (an empty file?)"

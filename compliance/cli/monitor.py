@@ -367,6 +367,7 @@ def _check_post(
 ) -> RecordStats | None:
     """One post by URL: fetched, checked with the job's campaign context, recorded (the
     recording's counts are returned; None when nothing was recorded)."""
+    from compliance.safe import scrub_surrogates
     from compliance.store.observed import parse_posted_at
     from monitors.errors import FetchError, NotFound
     from monitors.run import prepare_post
@@ -391,7 +392,8 @@ def _check_post(
 
     with handled():
         recorder = Recorder(store, now=utcnow, on_changes=runtime.on_changes)
-        recorder.add(verdict, source=url, raw_response=fetched.raw, fetched_at=utcnow())
+        raw = scrub_surrogates(fetched.raw) if fetched.raw else None
+        recorder.add(verdict, source=url, raw_response=raw, fetched_at=utcnow())
         return recorder.close()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -30,6 +30,26 @@ output_option = click.option(
     default="-",
     help="Write the report here (default: standard output).",
 )
+
+
+def open_output(path: str) -> IO[str]:
+    """``--output`` opened for writing ('-' is standard output); a path that cannot be written
+    is one line and exit 2, before anything is checked or read (exit 1 means violations)."""
+    try:
+        return click.open_file(path, "w", encoding="utf-8")  # type: ignore[no-any-return]
+    except OSError as exc:
+        fail(f"{path}: cannot write: {exc.strerror or exc}")
+
+
+def single_value(ctx: click.Context, param: click.Parameter, value: tuple[Any, ...]) -> Any:
+    """Callback for an option declared ``multiple=True`` that must be given at most once:
+    click would silently keep the last of ``-j GB -j DE``; this says so instead."""
+    if len(value) > 1:
+        raise click.BadParameter(
+            f"given {len(value)} times ({', '.join(map(str, value))}): give it once", param=param
+        )
+    return value[0] if value else None
+
 
 CONFIG_HELP = "Settings from this compliance.yaml (see 'compliance config init')."
 # Every command that reads compliance.yaml.

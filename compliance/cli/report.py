@@ -6,7 +6,7 @@ import click
 
 from compliance.cli.database import expire, open_db, since_option_value, utcnow
 from compliance.cli.errors import handled
-from compliance.cli.options import Database, db_option, output_option
+from compliance.cli.options import Database, db_option, open_output, output_option
 
 
 @click.command("report")
@@ -37,5 +37,5 @@ def report(since: str | None, fmt: str, output: str, limit: int, db: Database) -
                 session, since=start, now=lambda: now, database=store.display, limit=limit
             )
     text = render(data, fmt)
-    with click.open_file(output, "w", encoding="utf-8") as out:
+    with open_output(output) as out:
         out.write(text)

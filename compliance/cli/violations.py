@@ -18,7 +18,7 @@ import click
 
 from compliance.cli.database import expire, open_db, since_option_value, utcnow
 from compliance.cli.errors import fail, handled
-from compliance.cli.options import Database, db_option, output_option
+from compliance.cli.options import Database, db_option, open_output, output_option
 from compliance.report import excerpt
 from compliance.safe import csv_safe, terminal_safe
 
@@ -380,7 +380,7 @@ def violations_export(
     store = open_db(db)
     with handled():
         expire(store, now)
-        with store.read() as session, click.open_file(output, "w", encoding="utf-8") as out:
+        with store.read() as session, open_output(output) as out:
             rows = export_violations(session, f)
             if fmt == "csv":
                 _write_csv(out, EXPORT_COLUMNS, rows)

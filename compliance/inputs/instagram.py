@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from compliance.inputs.records import InputError, InputFormatError, field_error
+from compliance.inputs.records import InputError, InputFormatError, check_unicode, field_error
 from compliance.model import Post, show_value
 from compliance.timeparse import iso_or_none, parse_timestamp
 
@@ -154,7 +154,7 @@ def _post_from_node(node: Mapping[str, object], where: str, jurisdiction: str | 
         url = f"https://www.instagram.com/p/{shortcode}/" if shortcode else None
 
     return Post(
-        caption=_instagram_caption(node, where),
+        caption=_unicode_caption(node, where),
         id=None if post_id is None else str(post_id),
         platform="instagram",
         author=_instagram_author(node),
@@ -194,6 +194,13 @@ def _instagram_caption(node: Mapping[str, object], where: str) -> str:
     raise field_error(
         where, "caption", f"expected a string or an object, got {show_value(caption)}"
     )
+
+
+def _unicode_caption(node: Mapping[str, object], where: str) -> str:
+    """The caption, refused (as this record's error) if it holds a lone surrogate."""
+    caption = _instagram_caption(node, where)
+    check_unicode(caption, where, "caption")
+    return caption
 
 
 def _instagram_author(node: Mapping[str, object]) -> str | None:

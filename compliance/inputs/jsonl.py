@@ -16,7 +16,9 @@ def _json_line_error(line: str, err: ValueError) -> str:
     if stripped.startswith(("//", "#")):
         return "comment lines are not allowed in JSON Lines (put notes in a 'notes' field)"
     if isinstance(err, json.JSONDecodeError):
-        return f"invalid JSON: {err.msg} at column {err.colno}"
+        # json's own message for some errors already ends in "at" ("Invalid control
+        # character at"): don't say it twice.
+        return f"invalid JSON: {err.msg.removesuffix(' at')} at column {err.colno}"
     return f"invalid JSON: {err}"
 
 

@@ -22,6 +22,7 @@ from compliance.model import (
     normalise_jurisdiction,
     show_value,
 )
+from compliance.safe import lone_surrogate
 from compliance.timeparse import iso_or_none
 
 POST_FIELDS = (
@@ -116,6 +117,7 @@ def post_from_record(
         raise InputFormatError(where, f"expected a JSON object, got {show_value(record)}")
     if not record.keys() <= _ACCEPTED_FIELDS:
         _check_unknown_fields(record, where)
+    check_unicode(record, where)
 
     caption = record.get("caption")
     if not isinstance(caption, str):
@@ -248,6 +250,26 @@ def _check_unknown_fields(record: Mapping[str, object], where: str) -> None:
     names = ", ".join(f"'{k}'" for k in unknown)
     label = "field" if len(unknown) == 1 else "fields"
     raise InputFormatError(where, f"unknown {label} {names} ({hint})")
+
+
+def check_unicode(value: object, where: str, key: str = "") -> None:
+    """Refuse a record holding a lone surrogate anywhere (JSON's "\\ud800"): such text is not
+    Unicode and cannot be hashed or stored, so it is this record's error, not the run's."""
+    if isinstance(value, str):
+        at = lone_surrogate(value)
+        if at is not None:
+            raise field_error(
+                where,
+                key or "record",
+                f"contains a lone surrogate (\\u{ord(value[at]):04x}) at character {at + 1}: "
+                "not valid Unicode (fix the export that wrote it)",
+            )
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            check_unicode(v, where, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for n, v in enumerate(value):
+            check_unicode(v, where, f"{key}[{n}]")
 
 
 def _optional_text(

@@ -72,6 +72,10 @@ def masked(url: str | URL) -> str:
         return "<unparseable database URL>"
 
 
+# The modules SQLAlchemy imports for postgresql:// URLs (by driver).
+_POSTGRES_DRIVERS = frozenset({"psycopg2", "psycopg", "asyncpg", "pg8000"})
+
+
 def describe(exc: BaseException, url: URL | None = None) -> str:
     """One line saying what went wrong: the driver's own first line, without SQL or links."""
     if isinstance(exc, DBAPIError) and exc.orig is not None:
@@ -79,6 +83,13 @@ def describe(exc: BaseException, url: URL | None = None) -> str:
     elif isinstance(exc, SQLAlchemyError):
         # SQLAlchemy appends "(Background on this error at: ...)" and the statement.
         text = str(exc).split("\n(Background", 1)[0]
+    elif isinstance(exc, ModuleNotFoundError) and exc.name in _POSTGRES_DRIVERS:
+        if exc.name == "psycopg2":
+            return "PostgreSQL support is not installed: pip install 'compliance[postgres]'"
+        return (
+            f"the PostgreSQL driver {exc.name!r} that this URL asks for is not installed: "
+            "pip install 'compliance[postgres]' and write the URL as postgresql+psycopg2://..."
+        )
     else:
         text = str(exc) or type(exc).__name__
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(exc).__name__)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from compliance.excerpt import Excerpt
 from compliance.excerpt import excerpt as cut_excerpt
+from compliance.safe import terminal_safe
 from compliance.store.models import (
     UNRESOLVED,
     Account,
@@ -38,6 +39,7 @@ from compliance.store.models import (
     ViolationEvent,
 )
 from compliance.store.queries import iso
+from compliance.timeparse import timestamp_or_none
 
 FORMATS = ("html", "md")
 RATED = ("compliant", "violation")
@@ -89,6 +91,8 @@ class ReportData:
     fixes: list[dict[str, Any]]
     regressions: list[dict[str, Any]]
     charts: dict[str, Any] = field(default_factory=dict)
+    # How many creators, platforms and campaigns there were before the top TOP were kept.
+    totals: dict[str, int] = field(default_factory=dict)
 
 
 # --- Collecting ------------------------------------------------------------------------------
@@ -311,6 +315,11 @@ def collect(
         unresolved_total=int(unresolved_total),
         fixes=events("fixed"),
         regressions=events("regressed"),
+        totals={
+            "by_creator": len(by_creator),
+            "by_platform": len(by_platform),
+            "by_campaign": len(by_campaign),
+        },
     )
     data.charts = {
         "over_time": line_chart(data.over_time),
@@ -446,29 +455,43 @@ def md_escape(value: object) -> str:
         return str(value)
     text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = re.sub(r"[\r\n\t\u2028\u2029]+", " ", text)
+    # Escape sequences (ESC ] 0; ... BEL, ESC [2J) must not reach a terminal that shows
+    # the file, and bidi overrides must not reorder it.
+    text = terminal_safe(text)
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def when(value: str | None) -> str:
+    """An ISO timestamp as people read it in a report: '2026-11-05 14:00 UTC'."""
+    if not value:
+        return ""
+    parsed = timestamp_or_none(value)
+    return parsed.strftime("%Y-%m-%d %H:%M UTC") if parsed is not None else str(value)
 
 
 def _environment(fmt: str) -> Any:
     import jinja2
 
     if fmt == "html":
-        return jinja2.Environment(
+        env = jinja2.Environment(
             loader=jinja2.PackageLoader("compliance.store", "templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
-    # Markdown: every {{ value }} passes through md_escape; |safe-like opt-outs do not exist.
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("compliance.store", "templates"),
-        autoescape=False,
-        finalize=md_escape,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    else:
+        # Markdown: every {{ value }} passes through md_escape; |safe-like opt-outs do not exist.
+        env = jinja2.Environment(
+            loader=jinja2.PackageLoader("compliance.store", "templates"),
+            autoescape=False,
+            finalize=md_escape,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    env.filters["when"] = when
+    return env
 
 
 def render(data: ReportData, fmt: str = "html") -> str:
