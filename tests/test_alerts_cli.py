@@ -6,15 +6,15 @@ import json
 
 import click
 import pytest
+from alerts_helpers import HTTPRecorder, Reply, config_from
 from click.testing import CliRunner
+from store_helpers import AMBIGUOUS, verdict
+from test_alerts_pipeline import CAMPAIGN, CONFIG
 
 from compliance.alerts.cli import LOAD, NOW, alerts
 from compliance.alerts.outbox import on_changes
 from compliance.store.db import open_store
 from compliance.store.record import Recorder
-from tests.alerts_helpers import HTTPRecorder, Reply, config_from
-from tests.store_helpers import AMBIGUOUS, verdict
-from tests.test_alerts_pipeline import CAMPAIGN, CONFIG
 
 ROUTES = """
 alerts:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from alerts_helpers import config_from
 
 from compliance.alerts.config import AlertsConfigError, SecretMissing, secret
-from tests.alerts_helpers import config_from
 
 SAMPLE = """\
 alerts:

@@ -12,16 +12,16 @@ import textwrap
 from datetime import timedelta
 from pathlib import Path
 
+from alerts_helpers import HTTPRecorder, Reply, config_from
 from sqlalchemy import select
+from store_helpers import AMBIGUOUS, verdict
+from test_alerts_pipeline import CAMPAIGN, CONFIG
 
 from compliance.alerts.dispatch import deliver
 from compliance.alerts.outbox import on_changes
 from compliance.store.db import open_store
 from compliance.store.models import NotificationLog, OutboxRow
 from compliance.store.record import Recorder
-from tests.alerts_helpers import HTTPRecorder, Reply, config_from
-from tests.store_helpers import AMBIGUOUS, verdict
-from tests.test_alerts_pipeline import CAMPAIGN, CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 

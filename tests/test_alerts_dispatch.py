@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from alerts_helpers import HTTPRecorder, config_from
 from sqlalchemy import select
+from store_helpers import AMBIGUOUS, verdict
+from test_alerts_pipeline import CAMPAIGN
 
 from compliance.alerts.alert import Alert, monitor_alert
 from compliance.alerts.dispatch import deliver
@@ -13,9 +16,6 @@ from compliance.store.db import open_store
 from compliance.store.lifecycle import waive
 from compliance.store.models import NotificationLog, Violation, ViolationEvent
 from compliance.store.record import Recorder
-from tests.alerts_helpers import HTTPRecorder, config_from
-from tests.store_helpers import AMBIGUOUS, verdict
-from tests.test_alerts_pipeline import CAMPAIGN
 
 TWO = """
 alerts:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from alerts_helpers import config_from
+
 from compliance.alerts.cli import alerts
-from tests.alerts_helpers import config_from
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

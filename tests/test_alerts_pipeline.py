@@ -7,7 +7,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from alerts_helpers import HTTPRecorder, Reply, config_from
 from sqlalchemy import func, select
+from store_helpers import AMBIGUOUS, COMPLIANT, MISSING, verdict
 
 from compliance import Campaign
 from compliance.alerts import outbox
@@ -16,8 +18,6 @@ from compliance.alerts.outbox import on_changes
 from compliance.store.db import open_store
 from compliance.store.models import NotificationLog, OutboxRow, Violation, ViolationEvent
 from compliance.store.record import Recorder
-from tests.alerts_helpers import HTTPRecorder, Reply, config_from
-from tests.store_helpers import AMBIGUOUS, COMPLIANT, MISSING, verdict
 
 CAMPAIGN = Campaign(
     brand="GlowLab", handles=("@glowlab",), promo_codes=("MAYA15",), relationship="paid"

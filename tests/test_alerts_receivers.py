@@ -11,6 +11,8 @@ from email import policy
 
 import httpx
 import pytest
+from alerts_helpers import HTTPRecorder, Reply, smtp_server
+from test_alerts_render import EVIL_CAPTION, group, payload
 
 from compliance.alerts.config import AppriseConfig, EmailConfig, SlackConfig, WebhookConfig
 from compliance.alerts.receivers import Factories
@@ -19,8 +21,6 @@ from compliance.alerts.receivers.email import EmailTransport
 from compliance.alerts.receivers.slack import SlackTransport
 from compliance.alerts.receivers.webhook import WebhookTransport
 from compliance.alerts.render import render
-from tests.alerts_helpers import HTTPRecorder, Reply, smtp_server
-from tests.test_alerts_render import EVIL_CAPTION, group, payload
 
 F = Factories()
 

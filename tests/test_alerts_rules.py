@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alerts_helpers import config_from
 
 from compliance.alerts import routing
 from compliance.alerts.config import InhibitRule
@@ -14,7 +15,6 @@ from compliance.alerts.grouping import first_due, group_key
 from compliance.alerts.inhibit import inhibited_by
 from compliance.alerts.matchers import Matcher, MatcherError
 from compliance.alerts.silences import Silence, silenced_by
-from tests.alerts_helpers import config_from
 
 TREE = """
 alerts:

@@ -37,13 +37,15 @@ INSTAGRAM_MARKERS = frozenset(
 _INSTALOADER_POST_TYPES = frozenset({"Post", "StoryItem"})
 # Instagram's v1 API ``media_type`` (1 image, 2 video, 8 carousel) and the Graph
 # API's names for the same thing; used only when ``is_video`` is absent.
-_MEDIA_TYPE_IS_VIDEO: dict[object, bool] = {
+# An album (v1 type 8, Graph CAROUSEL_ALBUM) may hold videos among its pictures: unknown
+# (None), not "no video", so that an in-video disclosure is not ruled out or required.
+_MEDIA_TYPE_IS_VIDEO: dict[object, bool | None] = {
     1: False,
     2: True,
-    8: False,
+    8: None,
     "IMAGE": False,
     "VIDEO": True,
-    "CAROUSEL_ALBUM": False,
+    "CAROUSEL_ALBUM": None,
 }
 INSTAGRAM_SUFFIXES = (".json", ".json.xz", ".info", ".info.xz")
 # instaloader writes comments next to each post as ``<post>_comments.json``: a list

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 
+from compliance.timeparse import timestamp_or_none
 from monitors.errors import Malformed
 from monitors.sources.base import SourceSettings
 
@@ -21,41 +21,23 @@ from monitors.sources.base import SourceSettings
 # (Graph API: +0000), and any number of fraction digits (Bluesky's createdAt is
 # client-written; Mastodon sends 3, some clients 6 or 9). Python 3.10's
 # fromisoformat reads none of the first two and only 3 or 6 fraction digits.
-_ISO = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-    r"\s*(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$"
-)
 
 
 def iso_utc(value: object) -> str | None:
-    """``value`` (an ISO 8601 string, or epoch seconds) as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
+    """``value`` (an ISO 8601 string, or epoch seconds/milliseconds) as ``YYYY-MM-DDTHH:MM:SSZ``
+    in UTC, read by the one timestamp parser (:mod:`compliance.timeparse`).
 
     None when it is missing or unreadable: a post with an odd timestamp is still
-    checked, it just has no date (the run then treats it as recent).
+    checked, it just has no date (the run then treats it as recent). A time without
+    an offset is UTC: the platforms all mean UTC when they omit it.
     """
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return None
-    if isinstance(value, (int, float)):
-        try:
-            moment = datetime.fromtimestamp(value, tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            return None
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if not isinstance(value, str):
-        return None
-    match = _ISO.match(value.strip())
-    if match is None:
-        return None
-    year, month, day, hour, minute, second, _frac, zulu, sign, off_h, off_m = match.groups()
     try:
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
-    except ValueError:
+        moment = timestamp_or_none(value.strip() if isinstance(value, str) else value)
+    except (OverflowError, OSError):
         return None
-    if sign and not zulu:
-        offset = timedelta(hours=int(off_h), minutes=int(off_m or 0))
-        moment = moment - offset if sign == "+" else moment + offset
-    # No offset at all: the platforms above all mean UTC when they omit it.
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
 
 
 def raw_json(item: Any) -> str:

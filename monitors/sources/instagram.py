@@ -37,12 +37,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from compliance.inputs.instagram import instagram_post
+from compliance.inputs.records import InputFormatError
 from compliance.model import Post
+from compliance.safe import scrub_surrogates
 from monitors.errors import (
     AuthExpired,
     FetchError,
@@ -81,7 +85,6 @@ _POST_PATH = re.compile(rf"^/(?:([A-Za-z0-9._]{{1,30}})/)?(?:{_KINDS})/([A-Za-z0
 _HANDLE = re.compile(r"^[A-Za-z0-9._]{1,30}$")
 _RATE_CODES = frozenset({4, 17, 32, 613, 80001, 80002, 80004, 80006, 80008})
 _AUTH_CODES = frozenset({102, 190, 10}) | frozenset(range(200, 300))
-_VIDEO_TYPES = {"VIDEO": True, "IMAGE": False, "CAROUSEL_ALBUM": None}
 
 
 class InstagramSource:
@@ -307,27 +310,32 @@ def regain_seconds(headers: Mapping[str, str]) -> float | None:
 
 
 def media_post(node: Mapping[str, Any], *, owner: str | None) -> Post:
-    """One Graph API media object as a Post (see the module docstring)."""
-    permalink = node.get("permalink") if isinstance(node.get("permalink"), str) else None
+    """One Graph API media object as a Post, by the one Instagram mapping that the file
+    imports use too (:func:`compliance.inputs.instagram.instagram_post`).
+
+    Graph media carry no shortcode field: it is taken from the permalink, so that a post
+    has the same id whether it came from an instaloader export or from the API. The
+    mention '@' may be missing from the caption: see the module docstring.
+    """
+    data = dict(node)
+    permalink = data.get("permalink") if isinstance(data.get("permalink"), str) else None
     ref = _parse_url(permalink) if permalink else None
-    code = node.get("shortcode") if isinstance(node.get("shortcode"), str) else None
-    code = code or (ref[1] if ref else None)
-    username = node.get("username") if isinstance(node.get("username"), str) else owner
-    media_type = node.get("media_type")
-    is_video = _VIDEO_TYPES.get(media_type) if isinstance(media_type, str) else None
-    if node.get("media_product_type") == "REELS":
-        is_video = True
-    caption = node.get("caption")
-    return Post(
-        # The mention '@' may be missing here: see the module docstring.
-        caption=caption if isinstance(caption, str) else "",
-        id=code or (str(node["id"]) if node.get("id") is not None else None),
-        platform=PLATFORM,
-        author=f"@{username}" if username else None,
-        url=permalink or (f"https://www.instagram.com/p/{code}/" if code else None),
-        posted_at=iso_utc(node.get("timestamp")),
-        is_video=is_video,
-        paid_partnership=None,
+    if not isinstance(data.get("shortcode"), str) and ref is not None:
+        data["shortcode"] = ref[1]
+    if not isinstance(data.get("username"), str) and owner:
+        data["username"] = owner
+    if isinstance(data.get("caption"), str):
+        # One bad character must not fail the whole listing: U+FFFD, as for every source.
+        data["caption"] = scrub_surrogates(data["caption"])
+    try:
+        post = instagram_post(data, f"instagram media {data.get('id')!r}")
+    except InputFormatError as exc:
+        raise Malformed(exc.message, platform=PLATFORM, target=owner) from None
+    if data.get("media_product_type") == "REELS":
+        post = replace(post, is_video=True)
+    # The Graph API says nothing of the paid-partnership label to third parties.
+    return replace(
+        post, platform=PLATFORM, paid_partnership=None, posted_at=iso_utc(post.posted_at)
     )
 
 

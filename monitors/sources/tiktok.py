@@ -31,7 +31,6 @@ import json
 import re
 import time
 from collections.abc import Iterator, Mapping, MutableMapping
-from datetime import datetime, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -51,6 +50,7 @@ from monitors.errors import (
 )
 from monitors.http import PlatformClient, decode_json
 from monitors.sources.base import ACCOUNT, POST, TRANSCRIPT, Fetched, SourceSettings
+from monitors.sources.common import iso_utc, raw_json
 from monitors.sources.subtitles import vtt_text
 
 API_URL = "https://open.tiktokapis.com"
@@ -250,7 +250,7 @@ class TikTokSource:
             paid_partnership=None,  # the Video Object has no such field [DOC]
             is_video=True,
         )
-        return Fetched(post, raw=_raw(video))
+        return Fetched(post, raw=raw_json(video))
 
     # --- public web -------------------------------------------------------------
     def _web_posts(self, handle: str, state: MutableMapping[str, Any]) -> Iterator[Fetched]:
@@ -424,7 +424,7 @@ class TikTokSource:
         labels = {name: item[name] for name in AD_FIELDS if name in item}
         track = _subtitle_url(item)
         loader = (lambda: self._transcript(track, post.url or video_id)) if track else None
-        return Fetched(post, raw=_raw(item), labels=labels, transcript=loader)
+        return Fetched(post, raw=raw_json(item), labels=labels, transcript=loader)
 
     def _from_oembed(self, data: Mapping[str, Any], video_id: str, handle: str | None) -> Fetched:
         owner = str(data.get("author_unique_id") or handle or "").lower()
@@ -440,7 +440,7 @@ class TikTokSource:
             paid_partnership=None,
             is_video=True,
         )
-        return Fetched(post, raw=_raw(data))
+        return Fetched(post, raw=raw_json(data))
 
     def _transcript(self, url: str, target: str) -> str | None:
         """The subtitle track as plain text (one request, only when the run asks)."""
@@ -486,10 +486,4 @@ def _iso(epoch: Any, video_id: str) -> str | None:
         seconds = int(video_id) >> 32  # TikTok ids start with the creation time [INF]
     if seconds <= 0:
         return None
-    if seconds > 10**11:  # milliseconds
-        seconds //= 1000
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _raw(item: Mapping[str, Any]) -> str:
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return iso_utc(seconds)

@@ -44,7 +44,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, NoReturn
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -76,6 +76,7 @@ from monitors.sources.base import (
     NotModified,
     SourceSettings,
 )
+from monitors.sources.common import iso_utc, raw_json
 from monitors.sources.subtitles import vtt_text
 
 API_URL = "https://www.googleapis.com/youtube/v3"
@@ -384,12 +385,12 @@ class YouTubeSource:
             platform=self.platform,
             author=author,
             url=f"https://www.youtube.com/watch?v={video_id}",
-            posted_at=_iso(posted),
+            posted_at=iso_utc(posted),
             paid_partnership=paid,
             is_video=True,
         )
         loader = (lambda: self._transcript(video_id)) if self.captions else None
-        return Fetched(post, raw=_raw(raw), transcript=loader)
+        return Fetched(post, raw=raw_json(raw), transcript=loader)
 
     def _json(self, response: httpx.Response, target: str) -> dict[str, Any]:
         data = decode_json(response, platform=self.platform, target=target)
@@ -593,20 +594,3 @@ def _author(handle: Any, channel_id: str) -> str:
     if handle and str(handle).startswith("@"):
         return str(handle).lower()
     return channel_id
-
-
-def _iso(value: Any) -> str | None:
-    """ISO 8601 UTC with 'Z' from YouTube's ``…Z``, ``….000Z`` or ``+00:00`` forms."""
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _raw(item: Any) -> str:
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
