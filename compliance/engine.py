@@ -231,7 +231,11 @@ def _filter_hits(text: str, anat: Anatomy, pack: Pack, found: list[Match]) -> li
         term = pack.terms_by_key[m.key]
         if anat.urls and anat.in_url(m.start):
             continue
-        if "*" in term.pattern and not _brand_tag(text[m.start : m.end], term.pattern):
+        if (
+            "#" in term.pattern
+            and "*" in term.pattern
+            and not _brand_tag(text[m.start : m.end], term.pattern)
+        ):
             continue
         if term.clarity in ("clear", "ambiguous") and (
             _quoted(text, m.start, m.end) or _questioned(text, m.start, m.end)
@@ -243,7 +247,7 @@ def _filter_hits(text: str, anat: Anatomy, pack: Pack, found: list[Match]) -> li
 
 def _brand_tag(tag: str, pattern: str) -> bool:
     """True when a '#<x>partner'-style tag has a brand-like <x>, not an ordinary word."""
-    star = next(w for w in pattern.split() if "*" in w)
+    star = next(w for w in pattern.split() if "*" in w and w != "*")
     head, tail = star.lstrip("^#").split("*")
     body = tag.lstrip("#").lower()
     return brand_like(body[len(head) : len(body) - len(tail)] if tail else body[len(head) :])

@@ -407,7 +407,7 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
                 f"unknown placeholder {word!r} (use {{brand}}, {{handle}}, {{any}}, {{num}})"
             )
         literal = True
-        if "*" in word:
+        if "*" in word and word != "*":  # a lone "*" is the literal asterisk ("*affiliate")
             if not word.startswith("#") or word.count("*") != 1:
                 raise PatternError(f"'*' is only allowed once, inside a hashtag: {word!r}")
             head, tail = word[1:].split("*")
