@@ -228,7 +228,13 @@ def _social_tokenizer(nlp: Language) -> Tokenizer:
     ]
     # Split punctuation or emoji glued before a tag: "Ad,#sp" -> "Ad" "," "#sp",
     # "love🔥#ad" -> "love🔥" "#ad".
-    infixes = [*(defaults.infixes or ()), rf"(?:[,;!?.:|)\]]|{_EMOJI_CHAR})(?=[#@])"]
+    # A bar between words is a label's separator glued to the next word ("AD|New
+    # serum"), never part of a word.
+    infixes = [
+        *(defaults.infixes or ()),
+        rf"(?:[,;!?.:|)\]]|{_EMOJI_CHAR})(?=[#@])",
+        r"(?<=\w)\|(?=\w)",
+    ]
     return Tokenizer(
         nlp.vocab,
         rules=defaults.tokenizer_exceptions,
