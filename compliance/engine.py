@@ -161,7 +161,11 @@ def analyse(post: Post, pack: Pack) -> Analysis:
         term = pack.terms_by_key[h.key]
         if term.clarity in ("clear", "ambiguous") and h not in disclosing:
             continue
-        term_signals.append((_signal(term, h, text), term.covers))
+        signal = _signal(term, h, text)
+        if signal.strength == "weak" and _tags_named_brand(signal.text, term.pattern, anat):
+            # "#teamglowlab ... @glowlab": the tag names a brand the post tags.
+            signal = replace(signal, strength="strong")
+        term_signals.append((signal, term.covers))
     assessment = assess(post, text, anat, term_signals)
     sponsorship = _remap(assessment.sponsorship, norm)
 
@@ -247,10 +251,24 @@ def _filter_hits(text: str, anat: Anatomy, pack: Pack, found: list[Match]) -> li
 
 def _brand_tag(tag: str, pattern: str) -> bool:
     """True when a '#<x>partner'-style tag has a brand-like <x>, not an ordinary word."""
+    return brand_like(_tag_core(tag, pattern))
+
+
+def _tag_core(tag: str, pattern: str) -> str:
+    """The <x> of a '#<head><x><tail>' brand tag matched by a star pattern."""
     star = next(w for w in pattern.split() if "*" in w and w != "*")
     head, tail = star.lstrip("^#").split("*")
     body = tag.lstrip("#").lower()
-    return brand_like(body[len(head) : len(body) - len(tail)] if tail else body[len(head) :])
+    return body[len(head) : len(body) - len(tail)] if tail else body[len(head) :]
+
+
+def _tags_named_brand(tag: str, pattern: str, anat: Anatomy) -> bool:
+    """True when a brand-tag hit ('#team<x>') names an account the caption tags (@x)."""
+    if not (tag.startswith("#") and "*" in pattern and anat.mentions):
+        return False
+    core = _tag_core(tag, pattern)
+    handles = {re.sub(r"[^a-z0-9]", "", t.text[1:].lower()) for t in anat.mentions}
+    return any(len(h) >= 3 and (core == h or core in h or h in core) for h in handles)
 
 
 _SPEECH = re.compile(

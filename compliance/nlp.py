@@ -465,7 +465,11 @@ _ANCHOR_WORD = re.compile(r"#?\w+")
 NOT_BRANDS = frozenset(
     "my your our his her their the a best life crime dance gym workout travel business "
     "study running run climbing training love perfect dream new old true real fitness "
-    "sparring tennis hiking yoga chess writing reading book cuddle partner".split()
+    "sparring tennis hiking yoga chess writing reading book cuddle partner "
+    # "#team<x>" of ordinary words, countries and fandoms: no brand behind them.
+    "work usa gb uk canada australia spirit building bride groom mates mate player players "
+    "member members leader effort goals fam family friends jesus god home night sleep "
+    "nosleep edward jacob blue red green pink black white nature summer winter".split()
 )
 
 
