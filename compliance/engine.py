@@ -138,11 +138,13 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     anat = anatomy(text)
     hits = _filter_hits(text, anat, pack, found)
     negations = [h for h in hits if pack.terms_by_key[h.key].clarity == "negation"]
+    ordinary = [h for h in hits if pack.terms_by_key[h.key].clarity == "ordinary"]
     disclosing = [
         h
         for h in hits
         if pack.terms_by_key[h.key].clarity in ("clear", "ambiguous")
         and not any(n.start < h.end and h.start < n.end for n in negations)
+        and not any(o.start <= h.start and h.end <= o.end for o in ordinary)
     ]
     language = post.language
     if language is None and disclosing:
@@ -159,13 +161,20 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     term_signals: list[tuple[Signal, tuple[str, ...]]] = []
     for h in hits:
         term = pack.terms_by_key[h.key]
-        if term.clarity in ("clear", "ambiguous") and h not in disclosing:
+        if (term.clarity in ("clear", "ambiguous") and h not in disclosing) or (
+            term.clarity == "ordinary"
+        ):
             continue
         signal = _signal(term, h, text)
         if signal.strength == "weak" and _tags_named_brand(signal.text, term.pattern, anat):
             # "#teamglowlab ... @glowlab": the tag names a brand the post tags.
             signal = replace(signal, strength="strong")
         term_signals.append((signal, term.covers))
+    if _lone_ad_like_tag(post, text, anat, pack, hits, disclosing):
+        # "#ad #abudhabi #uae": an ad-like tag in a pile of tags, with no advertiser
+        # named or tagged and nothing else showing a connection, may be a place or a
+        # shop's initials. At most a post for review, never a violation.
+        term_signals = [(replace(sig, strength="weak"), covers) for sig, covers in term_signals]
     assessment = assess(post, text, anat, term_signals)
     sponsorship = _remap(assessment.sponsorship, norm)
 
@@ -194,6 +203,37 @@ def analyse(post: Post, pack: Pack) -> Analysis:
 
 
 _EMPTY_ANATOMY = Anatomy("")
+
+# The longest tag body that can be an abbreviation of something else ("#AD" Abu
+# Dhabi or a shop's initials, "#pub" a pub).
+_ABBREVIATION = 3
+
+
+def _lone_ad_like_tag(
+    post: Post, text: str, anat: Anatomy, pack: Pack, hits: list[Match], disclosing: list[Match]
+) -> bool:
+    """True when the post's only sign of a connection is short disclosure tags buried
+    in a run of hashtags, with no brand tagged, no link, code, campaign or label."""
+    if (
+        not disclosing
+        or len(hits) != len(disclosing)
+        or post.campaign is not None
+        or post.paid_partnership
+        or anat.mentions
+        or anat.urls
+        or might_offer_code(text)
+    ):
+        return False
+    for h in disclosing:
+        tag = anat.hashtag_at(h.start) if text.startswith("#", h.start) else None
+        if (
+            tag is None
+            or len(tag.text) - 1 > _ABBREVIATION
+            or not any(ch.isalnum() for ch in text[: h.start])
+            or anat.run_length(tag) < pack.hashtag_run
+        ):
+            return False
+    return True
 
 
 def _quiet(post: Post, text: str) -> bool:
@@ -433,7 +473,7 @@ def _transcript_disclosures(
     norm = normalize(transcript)
     anat = anatomy(norm.text)
     hits = _filter_hits(norm.text, anat, pack, matcher.find(norm.text))
-    negations = [h for h in hits if pack.terms_by_key[h.key].clarity == "negation"]
+    negations = [h for h in hits if pack.terms_by_key[h.key].clarity in ("negation", "ordinary")]
     out = []
     for h in hits:
         term = pack.terms_by_key[h.key]

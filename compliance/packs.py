@@ -30,7 +30,10 @@ def _shipped_rules() -> Path:
 
 RULES_DIR = _shipped_rules()
 
-CLARITIES = ("clear", "ambiguous", "negation", "signal")
+# "ordinary": a phrase that holds a disclosure word used as an ordinary word
+# ("music for an advertisement", "a job in advertising"); a disclosure inside it
+# does not count, and it shows nothing itself.
+CLARITIES = ("clear", "ambiguous", "negation", "signal", "ordinary")
 CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "contest", "any")
 STRENGTHS = ("strong", "weak")
 PROVENANCE = ("V", "Q", "S", "P", "M")
