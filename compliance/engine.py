@@ -156,7 +156,7 @@ def analyse(post: Post, pack: Pack) -> Analysis:
         disclosing = [h for h in disclosing if h in hits]
     disclosing = _drop_contained(disclosing, pack, language)
     fold = pack.fold_for(post.platform)
-    disclosures = tuple(_disclosure(norm, anat, pack, h, fold) for h in disclosing)
+    disclosures = tuple(_disclosure(norm, anat, pack, h, fold, post.platform) for h in disclosing)
 
     term_signals: list[tuple[Signal, tuple[str, ...]]] = []
     for h in hits:
@@ -387,8 +387,16 @@ def _orig_text(norm: Normalized, m: Match) -> str:
     return norm.original[s:e]
 
 
+def _clarity(term: Term, pack: Pack, platform: str) -> str:
+    """The term's clarity on this platform: a term clear only on space-limited
+    platforms ("#AcmePartner", FTC D101) is ambiguous elsewhere."""
+    if term.clear_on == "space_limited" and platform not in pack.space_limited:
+        return "ambiguous"
+    return term.clarity
+
+
 def _disclosure(
-    norm: Normalized, anat: Anatomy, pack: Pack, m: Match, fold: int | None
+    norm: Normalized, anat: Anatomy, pack: Pack, m: Match, fold: int | None, platform: str
 ) -> Disclosure:
     term = pack.terms_by_key[m.key]
     start, end = norm.to_original(m.start, m.end)
@@ -419,7 +427,7 @@ def _disclosure(
         text=caption[start:end],
         span=(start, end),
         term=term.key,
-        clarity=term.clarity,
+        clarity=_clarity(term, pack, platform),
         language=term.lang,
         covers=term.covers,
         above_fold=above,
