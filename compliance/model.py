@@ -24,7 +24,7 @@ PLATFORMS = (
     "other",
 )
 
-RELATIONSHIPS = ("paid", "free_product", "affiliate", "employee", "family", "none")
+RELATIONSHIPS = ("paid", "free_product", "affiliate", "employee", "family", "contest", "none")
 
 Span = tuple[int, int]
 

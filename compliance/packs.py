@@ -34,7 +34,7 @@ RULES_DIR = _shipped_rules()
 # ("music for an advertisement", "a job in advertising"); a disclosure inside it
 # does not count, and it shows nothing itself.
 CLARITIES = ("clear", "ambiguous", "negation", "signal", "ordinary")
-CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "contest", "any")
+CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "any")
 STRENGTHS = ("strong", "weak")
 PROVENANCE = ("V", "Q", "S", "P", "M")
 _CODE_RE = re.compile(r"^[A-Z][0-9]{3}$")
