@@ -171,10 +171,26 @@ def promo_codes(text: str) -> list[Signal]:
         if not (any(c.isdigit() for c in code) or code.isupper() or explicit):
             continue
         out.append(_code_signal(text, m.start("code"), m.end("code"), code))
-    for m in BARE_CODE_RE.finditer(text):
-        group = "code" if m.group("code") else "code2"
-        if not any(s.span and s.span[0] == m.start(group) for s in out):
-            out.append(_code_signal(text, m.start(group), m.end(group), m.group(group)))
+    if out:
+        return out  # one code shows the connection; skip the bare-code scan
+    return _bare_codes(text)
+
+
+def _bare_codes(text: str) -> list[Signal]:
+    """Codes offered without the word "code", looked for only around "checkout" and
+    "%" (a regex tried at every position of a long caption costs more)."""
+    out: list[Signal] = []
+    seen: set[int] = set()
+    lower = text.lower()
+    for anchor in ("check", "%"):
+        i = lower.find(anchor)
+        while i != -1:
+            for m in BARE_CODE_RE.finditer(text, max(0, i - 48), min(len(text), i + 48)):
+                group = "code" if m.group("code") else "code2"
+                if m.start(group) not in seen:
+                    seen.add(m.start(group))
+                    out.append(_code_signal(text, m.start(group), m.end(group), m.group(group)))
+            i = lower.find(anchor, i + 1)
     return out
 
 
