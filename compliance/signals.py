@@ -133,6 +133,13 @@ def might_offer_code(text: str) -> bool:
         or "checkout" in lower
         or "% off" in lower
         or "%off" in lower
+        or "kasse" in lower
+        or "warenkorb" in lower
+        or "pagar" in lower
+        or "caja" in lower
+        or "paiement" in lower
+        or "panier" in lower
+        or "cassa" in lower
     )
 
 
@@ -142,6 +149,9 @@ def might_offer_code(text: str) -> bool:
 _CODE_TOKEN = r"(?P<code>(?=[A-Z0-9]*[0-9])(?=[A-Z0-9]*[A-Z])[A-Z][A-Z0-9]{2,19})"
 BARE_CODE_RE = re.compile(
     rf"(?<![\w@#/.=-]){_CODE_TOKEN}(?![\w@/.-])\s*(?:(?:at|@|in)\s+(?:the\s+)?check\s?-?out"
+    # ... and the same in the packs' other languages (at the till / in the basket).
+    r"|(?i:an\s+der\s+kasse|im\s+warenkorb|beim\s+checkout|al\s+pagar|en\s+el\s+checkout"
+    r"|en\s+la\s+caja|au\s+paiement|au\s+panier|alla\s+cassa|al\s+checkout)"
     rf"|(?:for|=|gets?\s+you|saves?\s+you)\s+(?:an?\s+(?:extra\s+)?)?\d{{1,2}}\s?%)"
     rf"|\d{{1,2}}\s?%\s?off\s+(?:with|w/|using)\s+(?:my\s+)?{_CODE_TOKEN.replace('code', 'code2')}"
 )
@@ -182,7 +192,17 @@ def _bare_codes(text: str) -> list[Signal]:
     out: list[Signal] = []
     seen: set[int] = set()
     lower = text.lower()
-    for anchor in ("check", "%"):
+    for anchor in (
+        "check",
+        "%",
+        "kasse",
+        "warenkorb",
+        "pagar",
+        "caja",
+        "paiement",
+        "panier",
+        "cassa",
+    ):
         i = lower.find(anchor)
         while i != -1:
             for m in BARE_CODE_RE.finditer(text, max(0, i - 48), min(len(text), i + 48)):
