@@ -158,7 +158,7 @@ BARE_CODE_RE = re.compile(
 # Words that make a code the shop's own sale for everyone, not the creator's
 # (a code per creator is what pays per sale; "20% off everything" is a sale).
 _SHOP_WIDE = re.compile(
-    r"(?i)\b(?:site\s?-?wide|store\s?-?wide|shop\s?-?wide|everyone|all\s+customers|"
+    r"(?i)\b(?:site\s?-?wide|store\s?-?wide|shop\s?-?wide|for\s+everyone|everyone\s+gets|all\s+customers|"
     r"public\s+(?:code|sale)|black\s+friday|cyber\s+monday|everything\s+is)\b"
 )
 
@@ -215,14 +215,10 @@ def _bare_codes(text: str) -> list[Signal]:
 
 
 def _code_signal(text: str, start: int, end: int, code: str) -> Signal:
-    """A promo-code signal: strong (a creator's code pays per sale), weak when its
-    sentence says the code is the shop's own sale for everyone."""
-    sentence_start = max(text.rfind(c, 0, start) for c in ".!?\n") + 1
-    ends = [i for i in (text.find(c, end) for c in ".!?\n") if i != -1]
-    sentence = text[sentence_start : min(ends) if ends else len(text)]
-    return Signal(
-        "promo_code", (start, end), code, "weak" if _SHOP_WIDE.search(sentence) else "strong"
-    )
+    """A promo-code signal: strong (a creator's code pays per sale), weak when the
+    text around it says the code is the shop's own sale for everyone."""
+    shop_wide = _SHOP_WIDE.search(text, max(0, start - 60), end + 60)
+    return Signal("promo_code", (start, end), code, "weak" if shop_wide else "strong")
 
 
 def brand_tags(anatomy: Anatomy, author: str | None) -> list[Signal]:
@@ -261,7 +257,7 @@ def affiliate_links(text: str, anatomy: Anatomy, author: str | None = None) -> l
             value = (ref.group("value") or ref.group("path") or "").lower()
             generic = not value or value in _GENERIC_REF or "_" in value
             out.append(Signal("affiliate_link", (start, end), url, "weak" if generic else "strong"))
-        elif len(handle) >= 3 and _carries_handle(url, handle):
+        elif len(handle) >= 3 and handle in url.lower() and _carries_handle(url, handle):
             out.append(Signal("affiliate_link", (start, end), url))
     return out
 
