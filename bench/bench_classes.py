@@ -13,7 +13,8 @@ Prints, for the checkout's own sources (accuracy, not speed, is measured here):
 4. YouTube affiliate disclosures: the engine against a plain keyword search
    (``affiliate|commission|amazon associate|paid link|sponsor|#ad``) on the labelled
    descriptions of ``bench/data/youtube_affiliate.yaml``, the YouTube affiliate cases
-   of the development set, and the generated corpus's YouTube affiliate posts.
+   of the development set (a disclosure made, clear or ambiguous, counts), and the
+   generated corpus's YouTube affiliate posts (whose labels mark clear ones only).
 
 The labelled cases are the ones the rules were written against, so their figures
 show coverage, not held-out accuracy; instasynth and the generated corpus were not
@@ -178,17 +179,19 @@ def generated_section(packs: Any, records: Sequence[dict[str, Any]]) -> list[Ver
     return verdicts
 
 
-def _engine_disclosed(verdict: Verdict) -> bool:
-    return bool(verdict.disclosures)
+def _engine_disclosed(verdict: Verdict, clear_only: bool) -> bool:
+    return any(d.clarity == "clear" or not clear_only for d in verdict.disclosures)
 
 
-def _compare(name: str, items: Sequence[tuple[str, bool, Callable[[], Verdict]]]) -> None:
+def _compare(
+    name: str, items: Sequence[tuple[str, bool, Callable[[], Verdict]]], clear_only: bool = False
+) -> None:
     n = len(items)
     kw = eng = 0
     misses: list[str] = []
     for caption, label, run in items:
         k = bool(KEYWORDS.search(caption))
-        e = _engine_disclosed(run())
+        e = _engine_disclosed(run(), clear_only)
         kw += k == label
         eng += e == label
         if e != label:
@@ -223,7 +226,9 @@ def youtube_section(
         for r, v in zip(records, verdicts, strict=True)
         if r["platform"] == "youtube" and r.get("_kind") == "affiliate"
     ]
-    _compare("generated corpus (YouTube affiliate posts)", gen)
+    # The generator marks only clear disclosures (its #sp / #collab are "undisclosed"),
+    # so the engine is scored on clear ones there.
+    _compare("generated corpus (YouTube affiliate; clear only)", gen, clear_only=True)
     print()
 
 
