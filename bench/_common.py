@@ -24,7 +24,12 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-SHARED = REPO.parent / "shared"
+# shared/ sits beside the checkout; a git worktree one level deeper (wt/<name>)
+# finds it one level further up.
+SHARED = next(
+    (d for d in (REPO.parent / "shared", REPO.parent.parent / "shared") if d.is_dir()),
+    REPO.parent / "shared",
+)
 INSTASYNTH = SHARED / "corpora" / "instasynth" / "synthetic_captions.csv"
 
 if str(BENCH) not in sys.path:

@@ -1067,6 +1067,9 @@ def _record(rng: random.Random, i: int, start: datetime) -> dict[str, Any]:
             campaign["promo_codes"] = [facts["code"]]
         record["campaign"] = campaign
     record["sponsored"] = sponsored
+    if sponsored:
+        # Private annotation: the kind of connection (paid, gifted, affiliate).
+        record["_kind"] = facts.get("kind", "paid")
     if facts["disclosure"]:
         # Private annotation (keys starting with "_" are ignored by the input reader).
         record["_disclosure"] = list(facts["disclosure"])

@@ -118,6 +118,12 @@ def pack_markdown(pack: Pack) -> str:
         ),
         "",
     ]
+    if pack.space_limited:
+        lines += [
+            "Space-limited platforms (where a brand-plus-word tag such as '#AcmePartner' is "
+            f"clear; elsewhere it is ambiguous): {', '.join(pack.space_limited)}.",
+            "",
+        ]
     if pack.notes:
         lines += ["Notes:", *(f"- {n}" for n in pack.notes), ""]
     lines += ["Sources:", *(f"- **{k}**: {v}" for k, v in pack.sources.items()), ""]

@@ -154,11 +154,13 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     anat = anatomy(text)
     hits = _filter_hits(text, anat, pack, found)
     negations = [h for h in hits if pack.terms_by_key[h.key].clarity == "negation"]
+    ordinary = [h for h in hits if pack.terms_by_key[h.key].clarity == "ordinary"]
     disclosing = [
         h
         for h in hits
         if pack.terms_by_key[h.key].clarity in ("clear", "ambiguous")
         and not any(n.start < h.end and h.start < n.end for n in negations)
+        and not any(o.start <= h.start and h.end <= o.end for o in ordinary)
     ]
     language = post.language
     if language is None and disclosing:
@@ -170,14 +172,25 @@ def analyse(post: Post, pack: Pack) -> Analysis:
         disclosing = [h for h in disclosing if h in hits]
     disclosing = _drop_contained(disclosing, pack, language)
     fold = pack.fold_for(post.platform)
-    disclosures = tuple(_disclosure(norm, anat, pack, h, fold) for h in disclosing)
+    disclosures = tuple(_disclosure(norm, anat, pack, h, fold, post.platform) for h in disclosing)
 
     term_signals: list[tuple[Signal, tuple[str, ...]]] = []
     for h in hits:
         term = pack.terms_by_key[h.key]
-        if term.clarity in ("clear", "ambiguous") and h not in disclosing:
+        if (term.clarity in ("clear", "ambiguous") and h not in disclosing) or (
+            term.clarity == "ordinary"
+        ):
             continue
-        term_signals.append((_signal(term, h, text), term.covers))
+        signal = _signal(term, h, text)
+        if signal.strength == "weak" and _tags_named_brand(signal.text, term.pattern, anat):
+            # "#teamglowlab ... @glowlab": the tag names a brand the post tags.
+            signal = replace(signal, strength="strong")
+        term_signals.append((signal, term.covers))
+    if _lone_ad_like_tag(post, text, anat, pack, hits, disclosing):
+        # "#ad #abudhabi #uae": an ad-like tag in a pile of tags, with no advertiser
+        # named or tagged and nothing else showing a connection, may be a place or a
+        # shop's initials. At most a post for review, never a violation.
+        term_signals = [(replace(sig, strength="weak"), covers) for sig, covers in term_signals]
     assessment = assess(post, text, anat, term_signals)
     sponsorship = _remap(assessment.sponsorship, norm)
 
@@ -206,6 +219,37 @@ def analyse(post: Post, pack: Pack) -> Analysis:
 
 
 _EMPTY_ANATOMY = Anatomy("")
+
+# The longest tag body that can be an abbreviation of something else ("#AD" Abu
+# Dhabi or a shop's initials, "#pub" a pub).
+_ABBREVIATION = 3
+
+
+def _lone_ad_like_tag(
+    post: Post, text: str, anat: Anatomy, pack: Pack, hits: list[Match], disclosing: list[Match]
+) -> bool:
+    """True when the post's only sign of a connection is short disclosure tags buried
+    in a run of hashtags, with no brand tagged, no link, code, campaign or label."""
+    if (
+        not disclosing
+        or len(hits) != len(disclosing)
+        or post.campaign is not None
+        or post.paid_partnership
+        or anat.mentions
+        or anat.urls
+        or might_offer_code(text)
+    ):
+        return False
+    for h in disclosing:
+        tag = anat.hashtag_at(h.start) if text.startswith("#", h.start) else None
+        if (
+            tag is None
+            or len(tag.text) - 1 > _ABBREVIATION
+            or not any(ch.isalnum() for ch in text[: h.start])
+            or anat.run_length(tag) < pack.hashtag_run
+        ):
+            return False
+    return True
 
 
 def _quiet(post: Post, text: str) -> bool:
@@ -247,7 +291,11 @@ def _filter_hits(text: str, anat: Anatomy, pack: Pack, found: list[Match]) -> li
         term = pack.terms_by_key[m.key]
         if anat.urls and anat.in_url(m.start):
             continue
-        if "*" in term.pattern and not _brand_tag(text[m.start : m.end], term.pattern):
+        if (
+            "#" in term.pattern
+            and "*" in term.pattern
+            and not _brand_tag(text[m.start : m.end], term.pattern)
+        ):
             continue
         if term.clarity in ("clear", "ambiguous") and (
             _quoted(text, m.start, m.end) or _questioned(text, m.start, m.end)
@@ -259,10 +307,24 @@ def _filter_hits(text: str, anat: Anatomy, pack: Pack, found: list[Match]) -> li
 
 def _brand_tag(tag: str, pattern: str) -> bool:
     """True when a '#<x>partner'-style tag has a brand-like <x>, not an ordinary word."""
-    star = next(w for w in pattern.split() if "*" in w)
+    return brand_like(_tag_core(tag, pattern))
+
+
+def _tag_core(tag: str, pattern: str) -> str:
+    """The <x> of a '#<head><x><tail>' brand tag matched by a star pattern."""
+    star = next(w for w in pattern.split() if "*" in w and w != "*")
     head, tail = star.lstrip("^#").split("*")
     body = tag.lstrip("#").lower()
-    return brand_like(body[len(head) : len(body) - len(tail)] if tail else body[len(head) :])
+    return body[len(head) : len(body) - len(tail)] if tail else body[len(head) :]
+
+
+def _tags_named_brand(tag: str, pattern: str, anat: Anatomy) -> bool:
+    """True when a brand-tag hit ('#team<x>') names an account the caption tags (@x)."""
+    if not (tag.startswith("#") and "*" in pattern and anat.mentions):
+        return False
+    core = _tag_core(tag, pattern)
+    handles = {re.sub(r"[^a-z0-9]", "", t.text[1:].lower()) for t in anat.mentions}
+    return any(len(h) >= 3 and (core == h or core in h or h in core) for h in handles)
 
 
 _SPEECH = re.compile(
@@ -341,8 +403,16 @@ def _orig_text(norm: Normalized, m: Match) -> str:
     return norm.original[s:e]
 
 
+def _clarity(term: Term, pack: Pack, platform: str) -> str:
+    """The term's clarity on this platform: a term clear only on space-limited
+    platforms ("#AcmePartner", FTC D101) is ambiguous elsewhere."""
+    if term.clear_on == "space_limited" and platform not in pack.space_limited:
+        return "ambiguous"
+    return term.clarity
+
+
 def _disclosure(
-    norm: Normalized, anat: Anatomy, pack: Pack, m: Match, fold: int | None
+    norm: Normalized, anat: Anatomy, pack: Pack, m: Match, fold: int | None, platform: str
 ) -> Disclosure:
     term = pack.terms_by_key[m.key]
     start, end = norm.to_original(m.start, m.end)
@@ -373,7 +443,7 @@ def _disclosure(
         text=caption[start:end],
         span=(start, end),
         term=term.key,
-        clarity=term.clarity,
+        clarity=_clarity(term, pack, platform),
         language=term.lang,
         covers=term.covers,
         above_fold=above,
@@ -427,7 +497,7 @@ def _transcript_disclosures(
     norm = normalize(transcript)
     anat = anatomy(norm.text)
     hits = _filter_hits(norm.text, anat, pack, matcher.find(norm.text))
-    negations = [h for h in hits if pack.terms_by_key[h.key].clarity == "negation"]
+    negations = [h for h in hits if pack.terms_by_key[h.key].clarity in ("negation", "ordinary")]
     out = []
     for h in hits:
         term = pack.terms_by_key[h.key]

@@ -228,7 +228,13 @@ def _social_tokenizer(nlp: Language) -> Tokenizer:
     ]
     # Split punctuation or emoji glued before a tag: "Ad,#sp" -> "Ad" "," "#sp",
     # "love🔥#ad" -> "love🔥" "#ad".
-    infixes = [*(defaults.infixes or ()), rf"(?:[,;!?.:|)\]]|{_EMOJI_CHAR})(?=[#@])"]
+    # A bar between words is a label's separator glued to the next word ("AD|New
+    # serum"), never part of a word.
+    infixes = [
+        *(defaults.infixes or ()),
+        rf"(?:[,;!?.:|)\]]|{_EMOJI_CHAR})(?=[#@])",
+        r"(?<=\w)\|(?=\w)",
+    ]
     return Tokenizer(
         nlp.vocab,
         rules=defaults.tokenizer_exceptions,
@@ -407,7 +413,7 @@ def _parse(pattern: str, nlp: Language | None, key: str = "") -> CompiledTerm:
                 f"unknown placeholder {word!r} (use {{brand}}, {{handle}}, {{any}}, {{num}})"
             )
         literal = True
-        if "*" in word:
+        if "*" in word and word != "*":  # a lone "*" is the literal asterisk ("*affiliate")
             if not word.startswith("#") or word.count("*") != 1:
                 raise PatternError(f"'*' is only allowed once, inside a hashtag: {word!r}")
             head, tail = word[1:].split("*")
@@ -459,7 +465,11 @@ _ANCHOR_WORD = re.compile(r"#?\w+")
 NOT_BRANDS = frozenset(
     "my your our his her their the a best life crime dance gym workout travel business "
     "study running run climbing training love perfect dream new old true real fitness "
-    "sparring tennis hiking yoga chess writing reading book cuddle partner".split()
+    "sparring tennis hiking yoga chess writing reading book cuddle partner "
+    # "#team<x>" of ordinary words, countries and fandoms: no brand behind them.
+    "work usa gb uk canada australia spirit building bride groom mates mate player players "
+    "member members leader effort goals fam family friends jesus god home night sleep "
+    "nosleep edward jacob blue red green pink black white nature summer winter".split()
 )
 
 

@@ -44,7 +44,10 @@ def _shipped_rules() -> Path:
 
 RULES_DIR = _shipped_rules()
 
-CLARITIES = ("clear", "ambiguous", "negation", "signal")
+# "ordinary": a phrase that holds a disclosure word used as an ordinary word
+# ("music for an advertisement", "a job in advertising"); a disclosure inside it
+# does not count, and it shows nothing itself.
+CLARITIES = ("clear", "ambiguous", "negation", "signal", "ordinary")
 CONNECTIONS = (*[r for r in RELATIONSHIPS if r != "none"], "any")
 STRENGTHS = ("strong", "weak")
 PROVENANCE = ("V", "Q", "S", "P", "M")
@@ -78,6 +81,9 @@ class Term:
     suggest: str | None
     note: str | None
     where: str
+    # "space_limited": clear only on the pack's space-limited platforms (FTC D101:
+    # "Acme Partner" on a platform like Twitter), ambiguous elsewhere.
+    clear_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,9 @@ class Pack:
     label_accepted: bool
     label_name: str
     require_audience_language: bool
+    # Platforms the pack's sources call space-limited (where a term marked
+    # 'clear_on: space_limited' is clear).
+    space_limited: tuple[str, ...]
     suggestions: Mapping[str, str]
     sources: Mapping[str, str]
     notes: tuple[str, ...]
@@ -249,12 +258,14 @@ _PACK_KEYS = {
     "label_accepted",
     "label_name",
     "require_audience_language",
+    "space_limited",
     "suggestions",
     "sources",
     "notes",
 }
 _PACK_REQUIRED = {"id", "name", "jurisdictions", "version", "languages", "folds", "sources"}
-_TERM_KEYS = {"term", "clarity", "covers", "strength", "suggest", "note"}
+_TERM_KEYS = {"term", "clarity", "covers", "strength", "suggest", "note", "clear_on"}
+CLEAR_ON = ("space_limited",)
 _RULE_COMMON = {
     "code",
     "name",
@@ -334,6 +345,9 @@ def load_pack(directory: Path) -> Pack:
             "suggestions: expected a mapping language -> disclosure to suggest", "suggestions"
         )
     default_language = data.get("default_language", languages[0])
+    space_limited = tuple(get_str_list(doc, data.get("space_limited", []), "space_limited"))
+    for platform in space_limited:
+        get_choice(doc, platform, PLATFORMS, "space_limited")
 
     terms = _load_vocab(directory / "vocab", languages)
     rules = []
@@ -364,6 +378,7 @@ def load_pack(directory: Path) -> Pack:
         label_accepted=bool(data.get("label_accepted", False)),
         label_name=str(data.get("label_name", "Paid partnership")),
         require_audience_language=bool(data.get("require_audience_language", True)),
+        space_limited=space_limited,
         suggestions=dict(suggestions),
         sources=dict(sources),
         notes=get_str_list(doc, data.get("notes", []), "notes"),
@@ -404,7 +419,12 @@ def _load_vocab(directory: Path, languages: tuple[str, ...]) -> tuple[Term, ...]
             suggest = entry.get("suggest")
             if suggest is not None:
                 get_str(doc, suggest, i, "suggest")
-            if clarity == "ambiguous" and suggest is None:
+            clear_on = entry.get("clear_on")
+            if clear_on is not None:
+                get_choice(doc, clear_on, CLEAR_ON, i, "clear_on")
+                if clarity != "clear":
+                    raise doc.error("clear_on: only a clear term can be clear on some platforms", i)
+            if (clarity == "ambiguous" or clear_on) and suggest is None:
                 raise doc.error("an ambiguous term needs 'suggest' (the clear wording to use)", i)
             key = f"{lang}:{i}:{pattern}"
             try:
@@ -422,6 +442,7 @@ def _load_vocab(directory: Path, languages: tuple[str, ...]) -> tuple[Term, ...]
                     suggest,
                     entry.get("note"),
                     doc.where(i),
+                    clear_on,
                 )
             )
     if not terms:

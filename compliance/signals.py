@@ -86,7 +86,27 @@ _AFFILIATE_HOST_RE = re.compile(
 _AFFILIATE_PARAM_RE = re.compile(
     r"(?i)[?&](?:tag|aff|affid|aff_id|affiliate|affiliate_id|affiliateid|irclickid|clickref|ranmid|raneaid|afftrack|aff_sub)=|utm_medium=(?:affiliate|influencer)|/(?:aff|affiliate)/"
 )
-_REF_PARAM_RE = re.compile(r"(?i)[?&](?:ref|ref_id|referral|partner)=")
+# Referral and code parameters of affiliate platforms (Refersion, UpPromote, Impact,
+# Post Affiliate Pro, Shopify discount links): a sale through them pays the creator.
+_REF_PARAM_RE = re.compile(
+    r"(?i)[?&](?:ref|ref_id|refid|ref_code|refcode|referral|referral_code|partner|rfsn|sca_ref|"
+    r"irgwc|a_aid|aff_code|afmc|discount|coupon|promo|code|dc)=(?P<value>[^&#\s]*)|/discount/(?P<path>[^/?#\s]+)"
+)
+# Values that name a page or a channel, not a creator ("?ref=share", Amazon's
+# "ref=sr_1_1").
+_GENERIC_REF = frozenset(
+    "share web app nav home homepage email newsletter footer header menu search social "
+    "producthunt hn reddit twitter instagram facebook tiktok youtube bio linkinbio direct "
+    "organic button banner sidebar logo".split()
+)
+# Profile and link-in-bio hosts: a link there carrying the creator's handle is their
+# own page, not a commission link.
+_PROFILE_HOSTS = re.compile(
+    r"(?i)^(?:https?://)?(?:[\w-]+\.)*(?:instagram\.com|tiktok\.com|youtube\.com|youtu\.be|"
+    r"twitter\.com|x\.com|facebook\.com|fb\.com|threads\.net|twitch\.tv|linktr\.ee|beacons\.ai|"
+    r"patreon\.com|ko-fi\.com|buymeacoffee\.com|pinterest\.com|snapchat\.com|spotify\.com|"
+    r"soundcloud\.com|bsky\.app|linkedin\.com|substack\.com|discord\.gg|t\.me)(?:[/?#:]|$)"
+)
 
 
 @dataclass(frozen=True)
@@ -110,7 +130,37 @@ def might_offer_code(text: str) -> bool:
         or "coupon" in lower
         or "voucher" in lower
         or "promo" in lower
+        or "checkout" in lower
+        or "% off" in lower
+        or "%off" in lower
+        or "kasse" in lower
+        or "warenkorb" in lower
+        or "pagar" in lower
+        or "caja" in lower
+        or "paiement" in lower
+        or "panier" in lower
+        or "cassa" in lower
     )
+
+
+# A code offered without the word "code": "ARI10 at checkout", "MAYA15 for 15% off",
+# "20% off with ARI10". The token must look typed (capitals and a digit), since
+# "Summer at checkout" is no code.
+_CODE_TOKEN = r"(?P<code>(?=[A-Z0-9]*[0-9])(?=[A-Z0-9]*[A-Z])[A-Z][A-Z0-9]{2,19})"
+BARE_CODE_RE = re.compile(
+    rf"(?<![\w@#/.=-]){_CODE_TOKEN}(?![\w@/.-])\s*(?:(?:at|@|in)\s+(?:the\s+)?check\s?-?out"
+    # ... and the same in the packs' other languages (at the till / in the basket).
+    r"|(?i:an\s+der\s+kasse|im\s+warenkorb|beim\s+checkout|al\s+pagar|en\s+el\s+checkout"
+    r"|en\s+la\s+caja|au\s+paiement|au\s+panier|alla\s+cassa|al\s+checkout)"
+    rf"|(?:for|=|gets?\s+you|saves?\s+you)\s+(?:an?\s+(?:extra\s+)?)?\d{{1,2}}\s?%)"
+    rf"|\d{{1,2}}\s?%\s?off\s+(?:with|w/|using)\s+(?:my\s+)?{_CODE_TOKEN.replace('code', 'code2')}"
+)
+# Words that make a code the shop's own sale for everyone, not the creator's
+# (a code per creator is what pays per sale; "20% off everything" is a sale).
+_SHOP_WIDE = re.compile(
+    r"(?i)\b(?:site\s?-?wide|store\s?-?wide|shop\s?-?wide|for\s+everyone|everyone\s+gets|all\s+customers|"
+    r"public\s+(?:code|sale)|black\s+friday|cyber\s+monday|everything\s+is)\b"
+)
 
 
 def promo_codes(text: str) -> list[Signal]:
@@ -130,8 +180,45 @@ def promo_codes(text: str) -> list[Signal]:
         )
         if not (any(c.isdigit() for c in code) or code.isupper() or explicit):
             continue
-        out.append(Signal("promo_code", (m.start("code"), m.end("code")), code))
+        out.append(_code_signal(text, m.start("code"), m.end("code"), code))
+    if out:
+        return out  # one code shows the connection; skip the bare-code scan
+    return _bare_codes(text)
+
+
+def _bare_codes(text: str) -> list[Signal]:
+    """Codes offered without the word "code", looked for only around "checkout" and
+    "%" (a regex tried at every position of a long caption costs more)."""
+    out: list[Signal] = []
+    seen: set[int] = set()
+    lower = text.lower()
+    for anchor in (
+        "check",
+        "%",
+        "kasse",
+        "warenkorb",
+        "pagar",
+        "caja",
+        "paiement",
+        "panier",
+        "cassa",
+    ):
+        i = lower.find(anchor)
+        while i != -1:
+            for m in BARE_CODE_RE.finditer(text, max(0, i - 48), min(len(text), i + 48)):
+                group = "code" if m.group("code") else "code2"
+                if m.start(group) not in seen:
+                    seen.add(m.start(group))
+                    out.append(_code_signal(text, m.start(group), m.end(group), m.group(group)))
+            i = lower.find(anchor, i + 1)
     return out
+
+
+def _code_signal(text: str, start: int, end: int, code: str) -> Signal:
+    """A promo-code signal: strong (a creator's code pays per sale), weak when the
+    text around it says the code is the shop's own sale for everyone."""
+    shop_wide = _SHOP_WIDE.search(text, max(0, start - 60), end + 60)
+    return Signal("promo_code", (start, end), code, "weak" if shop_wide else "strong")
 
 
 def brand_tags(anatomy: Anatomy, author: str | None) -> list[Signal]:
@@ -155,16 +242,38 @@ _SOCIAL_TAG = re.compile(
 )
 
 
-def affiliate_links(text: str, anatomy: Anatomy) -> list[Signal]:
-    """Links through affiliate networks or carrying affiliate parameters."""
+def affiliate_links(text: str, anatomy: Anatomy, author: str | None = None) -> list[Signal]:
+    """Links through affiliate networks, or carrying an affiliate, referral or code
+    parameter, or the creator's own handle: each pays the creator per sale."""
     out: list[Signal] = []
+    handle = (author or "").lower().lstrip("@")
     for start, end in anatomy.urls:
         url = text[start:end]
         if _AFFILIATE_HOST_RE.search(url) or _AFFILIATE_PARAM_RE.search(url):
             out.append(Signal("affiliate_link", (start, end), url))
-        elif _REF_PARAM_RE.search(url):
-            out.append(Signal("affiliate_link", (start, end), url, "weak"))
+            continue
+        ref = _REF_PARAM_RE.search(url)
+        if ref is not None:
+            value = (ref.group("value") or ref.group("path") or "").lower()
+            generic = not value or value in _GENERIC_REF or "_" in value
+            out.append(Signal("affiliate_link", (start, end), url, "weak" if generic else "strong"))
+        elif len(handle) >= 3 and handle in url.lower() and _carries_handle(url, handle):
+            out.append(Signal("affiliate_link", (start, end), url))
     return out
+
+
+def _carries_handle(url: str, handle: str) -> bool:
+    """True when a shop link's path or parameters carry the creator's handle
+    ("glowlab.com/maya", "glowlab.com/?utm_source=maya"): a link made for this
+    creator. Their own profile and link-in-bio pages do not count."""
+    if _PROFILE_HOSTS.match(url):
+        return False
+    rest = re.sub(r"(?i)^(?:https?://)?[^/?#]*", "", url).lower()
+    return any(
+        piece == handle or piece.removeprefix("@") == handle
+        for piece in re.split(r"[/?&=#]+", rest)
+        if piece
+    )
 
 
 @dataclass(frozen=True)
@@ -297,7 +406,7 @@ def assess(
 
     signals.extend(brand_tags(anatomy, post.author))
     signals.extend(promo_codes(text))
-    signals.extend(affiliate_links(text, anatomy))
+    signals.extend(affiliate_links(text, anatomy, post.author))
     for signal, covers in term_signals:
         signals.append(signal)
         if signal.strength == "strong":

@@ -38,6 +38,7 @@ def test_case(case):
     post = Post(
         caption=case["caption"],
         platform=case.get("platform", "other"),
+        author=case.get("author"),
         jurisdiction=case.get("jurisdiction", "US"),
         paid_partnership=case.get("paid_partnership"),
         is_video=case.get("is_video"),

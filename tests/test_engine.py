@@ -70,3 +70,23 @@ def test_campaign_matching_survives_text_that_changes_length_when_lowercased():
         "promo_code",
         "campaign_relationship",
     ]
+
+
+def test_ordinary_phrase_cancels_the_disclosure_inside_it():
+    """'a track for an advertisement': the clear word is an ordinary noun there."""
+    from compliance import Post, check
+
+    plain = check(Post("This is an advertisement for @glowlab", platform="instagram"))
+    music = check(Post("Great track for an advertisement @beatsbyjo", platform="instagram"))
+    assert [d.text for d in plain.disclosures] == ["advertisement"]
+    assert music.disclosures == ()
+
+
+def test_brand_partner_tag_clarity_depends_on_platform():
+    """FTC D101: 'Acme Partner' on a space-limited platform like Twitter (regulatory.md §9)."""
+    from compliance import Post, check
+
+    on_x = check(Post("#AcmePartner new shoes", platform="twitter"))
+    on_ig = check(Post("#AcmePartner new shoes", platform="instagram"))
+    assert [d.clarity for d in on_x.disclosures] == ["clear"]
+    assert [d.clarity for d in on_ig.disclosures] == ["ambiguous"]

@@ -149,3 +149,35 @@ def test_load_packs_is_cached_until_reload(tmp_path):
     first = load_packs(root)
     assert load_packs(root) is first
     assert load_packs(root, reload=True) is not first
+
+
+def test_space_limited_names_known_platforms(pack_dir):
+    edit(pack_dir / "pack.yaml", "space_limited: [twitter, bluesky]", "space_limited: [twiter]")
+    assert "pack.yaml:" in error_of(pack_dir) and "'twiter' is not one of" in error_of(pack_dir)
+
+
+def test_clear_on_only_for_clear_terms(pack_dir):
+    vocab = pack_dir / "vocab" / "en.yaml"
+    edit(
+        vocab,
+        '- {term: "#sp", clarity: ambiguous, suggest: "#ad"}',
+        '- {term: "#sp", clarity: ambiguous, clear_on: space_limited, suggest: "#ad"}',
+    )
+    assert "clear_on: only a clear term" in error_of(pack_dir)
+
+
+def test_clear_on_value_is_checked(pack_dir):
+    vocab = pack_dir / "vocab" / "en.yaml"
+    edit(
+        vocab,
+        '- {term: "#*partner", clarity: clear, clear_on: space_limited,',
+        '- {term: "#*partner", clarity: clear, clear_on: short_platforms,',
+    )
+    assert "'short_platforms' is not one of space_limited" in error_of(pack_dir)
+
+
+def test_space_limited_platforms_are_loaded():
+    pack = load_packs().for_jurisdiction("US")
+    assert pack.space_limited == ("twitter", "bluesky")
+    partner = next(t for t in pack.terms if t.pattern == "#*partner")
+    assert partner.clear_on == "space_limited"

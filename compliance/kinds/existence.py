@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance.analysis import Analysis, make_finding
+from compliance.analysis import Analysis, TermHit, make_finding
 from compliance.kinds.params import Param, choice
 from compliance.model import Finding
 from compliance.packs import Rule
@@ -58,8 +58,9 @@ def evaluate(rule: Rule, a: Analysis) -> list[Finding]:
         if a.label and not a.disclosures and not a.pack.label_accepted:
             return [make_finding(rule, a, None)]
     elif condition == "contradicted":
-        if a.sponsorship.value is not False and a.negations:
-            hit = a.negations[0]
+        negations = [n for n in a.negations if not _true_of_affiliate_post(n, a)]
+        if a.sponsorship.value is not False and negations:
+            hit = negations[0]
             return [make_finding(rule, a, hit.span, match=hit.text)]
     elif condition == "transcript":
         # Only when the caption does disclose: with nothing anywhere, the post's
@@ -71,3 +72,16 @@ def evaluate(rule: Rule, a: Analysis) -> list[Finding]:
     elif condition == "unverified_video" and a.post.is_video and a.transcript_disclosures is None:
         return [make_finding(rule, a, None)]
     return []
+
+
+def _true_of_affiliate_post(negation: TermHit, a: Analysis) -> bool:
+    """True when "not sponsored" is the truth about a post whose only connection is
+    commission links that the caption does disclose ("this video is not sponsored;
+    links below are affiliate links"): nothing is contradicted. A denial of the
+    commission itself ("no affiliate links") still contradicts."""
+    return (
+        bool(a.connections)
+        and a.connections <= {"affiliate"}
+        and "affiliate" not in negation.term.covers
+        and any("affiliate" in d.covers for d in a.disclosures)
+    )
