@@ -39,6 +39,7 @@ needs (violations opened, fixed, regressed; posts back) are in the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError
@@ -71,6 +72,8 @@ from compliance.store.transitions import (
 __all__ = ["CHECKER", "Observation", "RecordStats", "Recorder", "record_batch"]
 
 Clock = Callable[[], datetime]
+# What runs in the transaction of a recorder's last batch: (session, the recorder's counts).
+Finish = Callable[[Session, RecordStats], None]
 
 BATCH_SIZE = 500
 # Attempts at one batch when another writer got in the way (deadlock, lost race).
@@ -164,18 +167,32 @@ class Recorder:
         if len(self._pending) >= self.batch_size:
             self.flush()
 
-    def flush(self) -> RecordStats:
+    def flush(self, then: Finish | None = None) -> RecordStats:
         """Write the queued verdicts as one transaction (redone if another writer interfered);
-        return that batch's counts (empty when nothing was queued)."""
-        if not self._pending:
+        return that batch's counts (empty when nothing was queued).
+
+        ``then(session, total)`` runs in the same transaction, after the batch, with
+        the counts of every batch of this recorder including this one (a transaction
+        is opened for it even when nothing is queued): a monitor run saves its state
+        there, so the state is committed with its last posts or not at all. It is
+        called again if the transaction is redone.
+        """
+        if not self._pending and then is None:
             return RecordStats()
         batch = self._pending
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self.store.write() as session:
-                    stats, learnt = record_batch(
-                        session, batch, now=self.now, actor=self.actor, known=self._known
-                    )
+                    if batch:
+                        stats, learnt = record_batch(
+                            session, batch, now=self.now, actor=self.actor, known=self._known
+                        )
+                    else:
+                        stats, learnt = RecordStats(), Known()
+                    if then is not None:
+                        total = replace(self.stats)
+                        total.add(stats)
+                        then(session, total)
                 break
             except Conflict:
                 if attempt == ATTEMPTS:
@@ -191,10 +208,11 @@ class Recorder:
         self.stats.add(stats)
         return stats
 
-    def close(self) -> RecordStats:
+    def close(self, then: Finish | None = None) -> RecordStats:
         """Write what is left and return the counts of every batch this recorder wrote
-        (a monitor run uses one recorder per run, so these are the run's counts)."""
-        self.flush()
+        (a monitor run uses one recorder per run, so these are the run's counts);
+        ``then`` as for :meth:`flush`."""
+        self.flush(then)
         return self.stats
 
     def __enter__(self) -> Recorder:
