@@ -35,9 +35,10 @@ from sqlalchemy.orm import Session
 from compliance.model import Campaign, Post, Verdict
 from compliance.store.db import Store, StoreError
 from compliance.store.gone import mark_gone_in
+from compliance.store.group import GroupWriter
 from compliance.store.monitors import RunCounts, load_monitor_state, save_monitor_run_in
 from compliance.store.observed import parse_posted_at, sha256_text
-from compliance.store.record import Recorder
+from compliance.store.record import Observation, Recorder
 from compliance.store.transitions import RecordStats
 from compliance.store.window import compare, load_run_view
 from monitors.errors import FetchError, Malformed
@@ -189,6 +190,7 @@ def run_monitor(
     keep_verdicts: bool = False,
     next_run_at: datetime | None = None,
     save_state: bool = True,
+    writer: GroupWriter | None = None,
 ) -> RunResult:
     """Run ``job`` once with ``source``; record what is new or edited; save the monitor's state.
 
@@ -197,7 +199,9 @@ def run_monitor(
     since nothing can be recorded then and the caller must retry the whole run.
     ``keep_verdicts`` checks every post read (not only new and edited ones) and keeps
     the verdicts for a report; ``save_state=False`` (one-off checks) records posts
-    but leaves the monitor state alone and marks nothing gone.
+    but leaves the monitor state alone and marks nothing gone. ``writer`` (a cycle's
+    :class:`~compliance.store.group.GroupWriter`) records the run's posts and state
+    together with other runs' in one transaction (used when ``save_state``).
     """
     started = time.monotonic()
     at = now()
@@ -233,7 +237,8 @@ def run_monitor(
     result.unchanged = len(diff.unchanged)
     to_check = set(diff.new) | set(diff.edited) | set(diff.back)
 
-    recorder = Recorder(store, now=now, actor=f"monitor:{job.key}")
+    actor = f"monitor:{job.key}"
+    observations: list[Observation] = []
     for item in items:
         post = item.post
         if post.id not in to_check and not keep_verdicts:
@@ -241,12 +246,14 @@ def run_monitor(
         checked = check(_prepare(job, item, parse_posted_at(post.posted_at)))
         if keep_verdicts:
             result.verdicts.append((checked, item))
-        recorder.add(
-            checked,
-            source=post.url or f"{job.platform}:{post.id}",
-            raw_response=item.raw,
-            fetched_at=at,
-            monitor_key=job.key if save_state else None,
+        observations.append(
+            Observation(
+                checked,
+                source=post.url or f"{job.platform}:{post.id}",
+                raw_response=item.raw,
+                fetched_at=at,
+                monitor_key=job.key if save_state else None,
+            )
         )
 
     # Only a run that read its whole listing moves the high-water mark and keeps
@@ -299,7 +306,13 @@ def run_monitor(
 
     # The state is saved in the transaction that records the run's last posts: a
     # crash before that commit loses the state with the posts, never one without the other.
-    stats = recorder.close(finish if save_state else None)
+    if writer is not None and save_state:
+        stats = writer.commit(observations, finish, actor=actor)
+    else:
+        recorder = Recorder(store, now=now, actor=actor)
+        for observation in observations:
+            recorder.add_observation(observation)
+        stats = recorder.close(finish if save_state else None)
     result.opened, result.fixed = stats.opened, stats.fixed
     result.regressed = stats.regressed
     if not save_state:
