@@ -9,6 +9,8 @@ on a bounded thread pool (``Runtime.run_all``), a real SQLite database (or
 * **cycle 1**: every post is new: fetched, checked, recorded (posts/s, seconds);
 * **cycle 2**: nothing changed: every listing is read again and compared with
   the record, nothing is checked or recorded;
+* the CPU seconds of this process in each cycle (all its threads; steadier than
+  the wall clock on a shared machine, and the fake's CPU is in the child);
 * the peak RSS of this process (the fake's memory is in the child).
 
     python bench/bench_monitors.py                       # 1,000, 5,000 and 10,000 creators
@@ -88,9 +90,10 @@ def cycle(creators: int, db_url: str, workers: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     for name in ("cycle 1", "cycle 2"):
         gc.collect()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         results = runtime.run_all(jobs, workers=workers)
         elapsed = time.perf_counter() - started
+        figures[f"{name} cpu"] = time.process_time() - cpu
         failed = [r for r in results if r.outcome != "ok"]
         if failed:
             raise SystemExit(f"{len(failed)} runs failed, e.g. {failed[0].key}: {failed[0].errors}")
@@ -116,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     print(machine())
     print(
         f"{'creators':>9} {'posts':>8} {'cycle 1 s':>10} {'posts/s':>8} {'cycle 2 s':>10} "
-        f"{'c2/c1':>6} {'requests':>9} {'peak MB':>8}"
+        f"{'c2/c1':>6} {'cpu 1 s':>8} {'cpu 2 s':>8} {'requests':>9} {'peak MB':>8}"
     )
     rows = []
     for size in args.sizes:
@@ -128,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{size:>9} {size * POSTS_EACH:>8} {f['cycle 1 s']:>10.1f} "
             f"{size * POSTS_EACH / f['cycle 1 s']:>8.0f} {f['cycle 2 s']:>10.1f} "
-            f"{f['cycle 2 s'] / f['cycle 1 s']:>6.2f} {f['requests']:>9.0f} {f['peak rss MB']:>8.0f}",
+            f"{f['cycle 2 s'] / f['cycle 1 s']:>6.2f} {f['cycle 1 cpu']:>8.1f} "
+            f"{f['cycle 2 cpu']:>8.1f} {f['requests']:>9.0f} {f['peak rss MB']:>8.0f}",
             flush=True,
         )
     if len(rows) > 1:

@@ -30,15 +30,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from compliance.model import Campaign, Post, Verdict
 from compliance.safe import scrub_surrogates
 from compliance.store.changes import OnChanges
 from compliance.store.db import Store, StoreError
-from compliance.store.gone import mark_gone
-from compliance.store.monitors import RunCounts, load_monitor_state, save_monitor_run
+from compliance.store.gone import mark_gone_in
+from compliance.store.group import GroupWriter
+from compliance.store.monitors import RunCounts, load_monitor_state, save_monitor_run_in
 from compliance.store.observed import parse_posted_at, sha256_text
-from compliance.store.record import Recorder
-from compliance.store.window import compare, lookup_posts, monitor_recent_posts, recent_posts
+from compliance.store.record import Observation, Recorder
+from compliance.store.transitions import RecordStats
+from compliance.store.window import compare, load_run_view
 from monitors.errors import FetchError, Malformed
 from monitors.sources.base import Fetched, NotModified, Source
 
@@ -185,10 +189,10 @@ def prepare_post(job: Job, item: Fetched, posted: datetime | None) -> Post:
             transcript = item.transcript()
         except FetchError as exc:  # a missing subtitle track is no reason to skip the post
             log.info("transcript unavailable for %s: %s", post.url or post.id, exc)
-    # Platforms do send lone surrogates (JSON "\\ud800"): they cannot be hashed or stored as
-    # UTF-8, so they become U+FFFD here rather than failing the whole run.
     return replace(
         post,
+        # Platforms do send lone surrogates (JSON "\\ud800"): they cannot be hashed or
+        # stored as UTF-8, so they become U+FFFD here rather than failing the whole run.
         caption=scrub_surrogates(post.caption),
         author=scrub_surrogates(post.author) if post.author else post.author,
         transcript=scrub_surrogates(transcript) if transcript else transcript,
@@ -207,6 +211,7 @@ def run_monitor(
     keep_verdicts: bool = False,
     next_run_at: datetime | None = None,
     save_state: bool = True,
+    writer: GroupWriter | None = None,
     on_changes: OnChanges | None = None,
 ) -> RunResult:
     """Run ``job`` once with ``source``; record what is new or edited; save the monitor's state.
@@ -216,12 +221,17 @@ def run_monitor(
     since nothing can be recorded then and the caller must retry the whole run.
     ``keep_verdicts`` checks every post read (not only new and edited ones) and keeps
     the verdicts for a report; ``save_state=False`` (one-off checks) records posts
-    but leaves the monitor state alone and marks nothing gone. ``on_changes`` is the
-    recorder's hook for the alerts' outbox (rows written in the recording transaction).
+    but leaves the monitor state alone and marks nothing gone. ``writer`` (a cycle's
+    :class:`~compliance.store.group.GroupWriter`) records the run's posts and state
+    together with other runs' in one transaction (used when ``save_state``; it carries
+    its own ``on_changes``). ``on_changes`` is the recorder's hook for the alerts'
+    outbox (rows written in the recording transaction).
     """
     started = time.monotonic()
     at = now()
     result = RunResult(job.key)
+    # The state first (its cursor and high-water mark say what to fetch), then, once
+    # the listing is read, what the record holds for it: one read transaction each.
     previous = load_monitor_state(store, job.key) if save_state else None
     state: dict[str, Any] = dict(previous.cursor) if previous and previous.cursor else {}
     watermark = parse_posted_at(state.get("newest"))
@@ -231,22 +241,28 @@ def run_monitor(
     result.fetched = len(items)
     platform = RECORDED_AS.get(job.platform, job.platform)
     shas = {item.post.id: sha256_text(item.post.caption) for item in items if item.post.id}
-    known = lookup_posts(store, platform, shas)
-    limit = max(job.window_posts * 2, 1)
-    if job.kind == "hashtag":
-        window = monitor_recent_posts(store, job.key, horizon, limit=limit)
-    else:
-        window = recent_posts(store, platform, job.target, horizon, limit=limit)
+    view = load_run_view(
+        store,
+        platform=platform,
+        post_keys=shas,
+        since=horizon,
+        limit=max(job.window_posts * 2, 1),
+        account=job.target if job.kind != "hashtag" else None,
+        monitor_key=job.key,
+    )
     # Only an account's own listing is a complete list of what exists: a hashtag
     # listing is a search over a time window (Instagram: 24 hours, X: 7 days) and a
     # post leaves it when its tag is edited away, so nothing is called gone from one.
     can_tell_gone = save_state and job.kind != "hashtag"
-    diff = compare(window, known, shas, complete_since=complete_since if can_tell_gone else None)
+    diff = compare(
+        view.window, view.known, shas, complete_since=complete_since if can_tell_gone else None
+    )
     result.new, result.edited = len(diff.new), len(diff.edited)
     result.unchanged = len(diff.unchanged)
     to_check = set(diff.new) | set(diff.edited) | set(diff.back)
 
-    recorder = Recorder(store, now=now, actor=f"monitor:{job.key}", on_changes=on_changes)
+    actor = f"monitor:{job.key}"
+    observations: list[Observation] = []
     for item in items:
         post = item.post
         if post.id not in to_check and not keep_verdicts:
@@ -254,25 +270,15 @@ def run_monitor(
         checked = check(prepare_post(job, item, parse_posted_at(post.posted_at)))
         if keep_verdicts:
             result.verdicts.append((checked, item))
-        recorder.add(
-            checked,
-            source=post.url or f"{job.platform}:{post.id}",
-            raw_response=scrub_surrogates(item.raw) if item.raw else None,
-            fetched_at=at,
-            monitor_key=job.key if save_state else None,
+        observations.append(
+            Observation(
+                checked,
+                source=post.url or f"{job.platform}:{post.id}",
+                raw_response=scrub_surrogates(item.raw) if item.raw else None,
+                fetched_at=at,
+                monitor_key=job.key if save_state else None,
+            )
         )
-    stats = recorder.close()
-    result.opened, result.fixed = stats.opened, stats.fixed
-    result.regressed = stats.regressed
-
-    if diff.missing and result.outcome == "ok":
-        gone = mark_gone(
-            store,
-            [(platform, key) for key in diff.missing],
-            now=now,
-            reason=f"missing from a complete listing of {job.platform}:{job.target} (monitor {job.key})",
-        )
-        result.gone = len(gone)
 
     # Only a run that read its whole listing moves the high-water mark and keeps
     # what the source learnt (ETags, cursors): after a failure half-way, the posts
@@ -284,29 +290,57 @@ def run_monitor(
     )
     if succeeded and newest is not None and (watermark is None or newest > watermark):
         state["newest"] = newest.isoformat().replace("+00:00", "Z")
-    result.duration = time.monotonic() - started
+
+    def finish(session: Session, stats: RecordStats) -> None:
+        """In the transaction of the run's last posts: mark what is gone, save the state."""
+        if diff.missing and result.outcome == "ok":
+            gone = mark_gone_in(
+                session,
+                [(platform, key) for key in diff.missing],
+                at=now(),
+                reason=f"missing from a complete listing of {job.platform}:{job.target} "
+                f"(monitor {job.key})",
+            )
+            result.gone = len(gone)
+        result.duration = time.monotonic() - started
+        saved = save_monitor_run_in(
+            session,
+            job.key,
+            kind=job.kind,
+            platform=job.platform,
+            target=job.target,
+            started_at=at,
+            outcome=result.outcome,
+            counts=RunCounts.of(
+                stats,
+                fetched=result.fetched,
+                new=result.new,
+                edited=result.edited,
+                gone=result.gone,
+            ),
+            cursor=state if succeeded else None,
+            error=result.errors[-1] if result.errors else None,
+            error_kind=result.error_kind,
+            threshold=job.max_failures,
+            next_run_at=next_run_at,
+            now=now,
+        )
+        result.failing = saved.failing
+        result.flipped = saved.flipped
+
+    # The state is saved in the transaction that records the run's last posts: a
+    # crash before that commit loses the state with the posts, never one without the other.
+    if writer is not None and save_state:
+        stats = writer.commit(observations, finish, actor=actor)
+    else:
+        recorder = Recorder(store, now=now, actor=actor, on_changes=on_changes)
+        for observation in observations:
+            recorder.add_observation(observation)
+        stats = recorder.close(finish if save_state else None)
+    result.opened, result.fixed = stats.opened, stats.fixed
+    result.regressed = stats.regressed
     if not save_state:
-        return result
-    saved = save_monitor_run(
-        store,
-        job.key,
-        kind=job.kind,
-        platform=job.platform,
-        target=job.target,
-        started_at=at,
-        outcome=result.outcome,
-        counts=RunCounts.of(
-            stats, fetched=result.fetched, new=result.new, edited=result.edited, gone=result.gone
-        ),
-        cursor=state if succeeded else None,
-        error=result.errors[-1] if result.errors else None,
-        error_kind=result.error_kind,
-        threshold=job.max_failures,
-        next_run_at=next_run_at,
-        now=now,
-    )
-    result.failing = saved.failing
-    result.flipped = saved.flipped
+        result.duration = time.monotonic() - started
     return result
 
 

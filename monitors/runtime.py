@@ -22,6 +22,7 @@ import httpx
 from compliance.model import Post, Verdict
 from compliance.store.changes import OnChanges
 from compliance.store.db import Store
+from compliance.store.group import GroupWriter
 from monitors.http import HttpSettings, PlatformClient, RequestBudget, make_client
 from monitors.run import Job, RunResult, run_monitor
 from monitors.sources import source_class
@@ -86,6 +87,7 @@ class Runtime:
         *,
         keep_verdicts: bool = False,
         save_state: bool = True,
+        writer: GroupWriter | None = None,
     ) -> RunResult:
         """Run ``job`` once (see :func:`monitors.run.run_monitor`)."""
         return run_monitor(
@@ -98,6 +100,7 @@ class Runtime:
             next_run_at=next_run_at,
             save_state=save_state,
             on_changes=self.on_changes,
+            writer=writer,
         )
 
     def run_all(
@@ -112,12 +115,23 @@ class Runtime:
         """Run every job once, ``workers`` at a time (one cycle); results in job order.
 
         ``on_result`` is called as each run ends (in the caller's thread), e.g. to
-        advance a progress bar or write the verdicts out as they come.
+        advance a progress bar or write the verdicts out as they come. The runs'
+        posts and states are recorded by one writer thread, many runs per
+        transaction (:class:`~compliance.store.group.GroupWriter`).
         """
         results: dict[int, RunResult] = {}
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        with (
+            GroupWriter(self.store, now=self.now, on_changes=self.on_changes) as writer,
+            ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
+        ):
             futures = {
-                pool.submit(self.run, job, keep_verdicts=keep_verdicts, save_state=save_state): n
+                pool.submit(
+                    self.run,
+                    job,
+                    keep_verdicts=keep_verdicts,
+                    save_state=save_state,
+                    writer=writer,
+                ): n
                 for n, job in enumerate(jobs)
             }
             for future in as_completed(futures):

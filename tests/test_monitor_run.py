@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, MutableMapping
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from compliance.packs import load_packs
 from compliance.store.db import open_store
 from compliance.store.monitors import load_monitor_state
 from compliance.store.queries import ViolationFilter, list_violations
+from compliance.store.window import lookup_posts
 from monitors.errors import RateLimited
 from monitors.run import Job, campaign_for, run_monitor
 from monitors.sources.base import ACCOUNT, Fetched, NotModified
@@ -236,3 +238,24 @@ def test_campaign_for_takes_the_running_campaign_the_caption_names():
     assert campaign_for(post, (a, b), may) is b
     assert campaign_for(Post("walk"), (a, b), may) is a
     assert campaign_for(Post("@glowlab serum"), (a,), july) is None
+
+
+def test_a_run_whose_state_cannot_be_saved_records_none_of_its_posts(setup, clock):
+    """The state is saved in the transaction of the run's last posts: when that save
+    fails, the posts are rolled back with it, and the next run finds them all new."""
+    store, source, checks, counting_check, job = setup
+    source.add("1", "Loving @glowlab serum, code MAYA15", 1)
+    source.add("2", "a walk in the park", 3)
+    broken = replace(job, max_failures=0)  # refused by save_monitor_run_in, after recording
+    with pytest.raises(ValueError, match="failure threshold"):
+        run_monitor(broken, source, store, counting_check, now=clock)
+    assert load_monitor_state(store, job.key) is None
+    assert lookup_posts(store, "tiktok", ["1", "2"]) == {}
+    assert open_violations(store) == []
+
+    checks.clear()
+    again = run(setup, clock)
+    assert (again.outcome, again.new, again.opened) == ("ok", 2, 1)
+    assert sorted(checks) == ["1", "2"]
+    state = load_monitor_state(store, job.key)
+    assert state is not None and state.last_counts.new == 2 and state.posts_total == 2

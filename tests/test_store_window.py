@@ -13,6 +13,7 @@ from compliance.store.observed import sha256_text
 from compliance.store.record import Recorder
 from compliance.store.window import (
     RecentPost,
+    load_run_view,
     lookup_posts,
     monitor_recent_posts,
     recent_posts,
@@ -197,3 +198,43 @@ def test_two_monitor_runs_on_the_store_new_edited_gone_and_back(db_url, clock):
     assert diff.back == ("tt-2",) and diff.missing == () and diff.new == ()
     assert load_monitor_state(store, key).runs_total == 3
     assert all(p.gone_at is None for p in monitor_recent_posts(store, key, clock.now - 30 * DAY))
+
+
+def test_a_run_view_reads_the_known_posts_and_either_window_at_once(db_url, clock):
+    store = seeded(db_url, clock)
+    since = clock.now - 30 * DAY
+    view = load_run_view(
+        store, platform="tiktok", post_keys=["tt-3", "tt-404"], since=since, account="@maya"
+    )
+    assert sorted(view.known) == ["tt-3"]
+    assert view.window == recent_posts(store, "tiktok", "@maya", since)
+    recorder = Recorder(store, now=clock)
+    recorder.add(verdict(MISSING, id="tt-g1", author="@fan"), monitor_key="hashtag:g:tiktok")
+    recorder.close()
+    by_monitor = load_run_view(
+        store, platform="tiktok", post_keys=[], since=since, monitor_key="hashtag:g:tiktok"
+    )
+    assert (by_monitor.known, [p.post_key for p in by_monitor.window]) == ({}, ["tt-g1"])
+    with pytest.raises(ValueError, match="account or a monitor key"):
+        load_run_view(store, platform="tiktok", post_keys=[], since=since)
+
+
+def test_what_runs_after_the_last_batch_commits_or_rolls_back_with_it(db_url, clock):
+    store = open_store(db_url)
+    recorder = Recorder(store, now=clock, batch_size=2)
+    for i in range(3):  # a full batch written at once, one left for close()
+        recorder.add(verdict(MISSING, id=f"tt-{i}", author="@maya"))
+    seen = []
+
+    def failing(session, total):
+        seen.append(total.posts)
+        raise RuntimeError("the state could not be saved")
+
+    with pytest.raises(RuntimeError):
+        recorder.close(failing)
+    assert seen == [3]  # the counts of every batch, the last one included
+    assert sorted(lookup_posts(store, "tiktok", ["tt-0", "tt-1", "tt-2"])) == ["tt-0", "tt-1"]
+    assert recorder.close(lambda session, total: seen.append(total.posts)).posts == 3
+    assert seen == [3, 3]
+    assert sorted(lookup_posts(store, "tiktok", ["tt-2"])) == ["tt-2"]
+    store.close()

@@ -66,30 +66,43 @@ def mark_gone(
     keys = sorted(set(posts))
     if not keys:
         return []
+    with store.write() as session:
+        return mark_gone_in(session, keys, at=now(), reason=reason, actor=actor)
+
+
+def mark_gone_in(
+    session: Session,
+    posts: Iterable[tuple[str, str]],
+    *,
+    at: datetime,
+    reason: str,
+    actor: str = MONITOR,
+) -> list[GonePost]:
+    """:func:`mark_gone` in the caller's transaction (a monitor run marks its gone posts
+    in the transaction that saves its state), stamped ``at``."""
+    keys = sorted(set(posts))
     note = one_line(reason)
     table = PostRow.__table__
     marked: list[GonePost] = []
-    with store.write() as session:
-        at = now()
-        for chunk in chunks(keys):
-            rows = session.execute(
-                update(table)
-                .where(
-                    tuple_(table.c.platform, table.c.post_key).in_(list(chunk)),
-                    table.c.gone_at.is_(None),
-                )
-                .values(gone_at=at)
-                .returning(table.c.id, table.c.platform, table.c.post_key)
-            ).all()
-            if rows:
-                session.execute(
-                    PostEvent.__table__.insert(),
-                    [
-                        {"post_id": r.id, "at": at, "actor": actor, "action": "gone", "note": note}
-                        for r in rows
-                    ],
-                )
-            marked += [GonePost(r.platform, r.post_key, at) for r in rows]
+    for chunk in chunks(keys):
+        rows = session.execute(
+            update(table)
+            .where(
+                tuple_(table.c.platform, table.c.post_key).in_(list(chunk)),
+                table.c.gone_at.is_(None),
+            )
+            .values(gone_at=at)
+            .returning(table.c.id, table.c.platform, table.c.post_key)
+        ).all()
+        if rows:
+            session.execute(
+                PostEvent.__table__.insert(),
+                [
+                    {"post_id": r.id, "at": at, "actor": actor, "action": "gone", "note": note}
+                    for r in rows
+                ],
+            )
+        marked += [GonePost(r.platform, r.post_key, at) for r in rows]
     return sorted(marked, key=lambda g: (g.platform, g.post_key))
 
 

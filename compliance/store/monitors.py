@@ -287,8 +287,13 @@ def ensure_monitor(
 def load_monitor_state(store: Store, key: str) -> MonitorState | None:
     """The monitor's stored state, or None if it has never been saved."""
     with store.read() as session:
-        row = session.execute(select(_STATES).where(_STATES.c.key == key)).mappings().first()
-        return _state(row) if row is not None else None
+        return load_monitor_state_in(session, key)
+
+
+def load_monitor_state_in(session: Session, key: str) -> MonitorState | None:
+    """:func:`load_monitor_state` in the caller's transaction."""
+    row = session.execute(select(_STATES).where(_STATES.c.key == key)).mappings().first()
+    return _state(row) if row is not None else None
 
 
 def list_monitor_states(store: Store) -> list[MonitorState]:
@@ -307,8 +312,15 @@ def set_next_run(store: Store, key: str, when: datetime | None) -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def save_monitor_run(
-    store: Store,
+def save_monitor_run(store: Store, key: str, **options: Any) -> MonitorState:
+    """Record the end of one run of the monitor ``key`` in a transaction of its own;
+    ``options`` are those of :func:`save_monitor_run_in`."""
+    with store.write() as session:
+        return save_monitor_run_in(session, key, **options)
+
+
+def save_monitor_run_in(
+    session: Session,
     key: str,
     *,
     kind: str,
@@ -325,7 +337,9 @@ def save_monitor_run(
     now: Clock,
     keep_runs: int = KEEP_RUNS,
 ) -> MonitorState:
-    """Record the end of one run of the monitor ``key`` (created on its first run).
+    """Record the end of one run of the monitor ``key`` (created on its first run) in
+    the caller's transaction (a monitor run saves its state in the transaction that
+    records its last posts, so the state never runs ahead of what is recorded).
 
     ``outcome`` is one of ``ok``, ``not_modified`` (success), ``failed``,
     ``partial`` (failure: some pages read, then an error; ``cursor`` may still
@@ -353,63 +367,62 @@ def save_monitor_run(
     # Through JSON now, so that what is returned is what a later load gives.
     new_cursor = json.loads(json.dumps(dict(cursor))) if cursor is not None else None
 
-    with store.write() as session:
-        at = now()
-        old = _locked_row(
-            session, key, kind=kind, platform=platform, target=target, threshold=threshold, at=at
-        )
-        values, flipped = _after_run(old, failed, threshold, message, error_kind, at)
-        values.update(
-            kind=kind,
-            platform=platform,
-            target=target,
-            failure_threshold=threshold,
-            last_run_at=at,
-            last_outcome=outcome,
-            updated_at=at,
-            runs_total=old["runs_total"] + 1,
-            **{f"last_{name}": value for name, value in counts.as_dict().items()},
-        )
-        if new_cursor is not None:
-            values["cursor"] = new_cursor
-        if next_run_at is not None:
-            values["next_run_at"] = next_run_at
-        row = {**old, **values}
-        posts_total = session.execute(
-            _SAVE, {"b_key": key, **{f"b_{c}": row[c] for c in _SAVED}}
-        ).scalar_one()
+    at = now()
+    old = _locked_row(
+        session, key, kind=kind, platform=platform, target=target, threshold=threshold, at=at
+    )
+    values, flipped = _after_run(old, failed, threshold, message, error_kind, at)
+    values.update(
+        kind=kind,
+        platform=platform,
+        target=target,
+        failure_threshold=threshold,
+        last_run_at=at,
+        last_outcome=outcome,
+        updated_at=at,
+        runs_total=old["runs_total"] + 1,
+        **{f"last_{name}": value for name, value in counts.as_dict().items()},
+    )
+    if new_cursor is not None:
+        values["cursor"] = new_cursor
+    if next_run_at is not None:
+        values["next_run_at"] = next_run_at
+    row = {**old, **values}
+    posts_total = session.execute(
+        _SAVE, {"b_key": key, **{f"b_{c}": row[c] for c in _SAVED}}
+    ).scalar_one()
+    session.execute(
+        _RUNS.insert(),
+        [
+            {
+                "monitor_id": old["id"],
+                "started_at": started_at,
+                "finished_at": at,
+                "outcome": outcome,
+                "error_kind": error_kind,
+                "error": message,
+                **counts.as_dict(),
+            }
+        ],
+    )
+    if flipped is not None:
         session.execute(
-            _RUNS.insert(),
+            _EVENTS.insert(),
             [
                 {
                     "monitor_id": old["id"],
-                    "started_at": started_at,
-                    "finished_at": at,
-                    "outcome": outcome,
+                    "at": at,
+                    "action": flipped,
+                    "consecutive_failures": values["consecutive_failures"],
                     "error_kind": error_kind,
                     "error": message,
-                    **counts.as_dict(),
+                    "notified_at": None,
                 }
             ],
         )
-        if flipped is not None:
-            session.execute(
-                _EVENTS.insert(),
-                [
-                    {
-                        "monitor_id": old["id"],
-                        "at": at,
-                        "action": flipped,
-                        "consecutive_failures": values["consecutive_failures"],
-                        "error_kind": error_kind,
-                        "error": message,
-                        "notified_at": None,
-                    }
-                ],
-            )
-        if values["runs_total"] > keep_runs:
-            _prune_runs(session, old["id"], keep_runs)
-        return _state({**row, "posts_total": posts_total}, flipped)
+    if values["runs_total"] > keep_runs:
+        _prune_runs(session, old["id"], keep_runs)
+    return _state({**row, "posts_total": posts_total}, flipped)
 
 
 # What a save writes: every column but the identity and the creation time, in one

@@ -39,7 +39,9 @@ needs (violations opened, fixed, regressed; posts back) are in the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -69,9 +71,19 @@ from compliance.store.transitions import (
     write_violations,
 )
 
-__all__ = ["CHECKER", "Observation", "RecordStats", "Recorder", "record_batch"]
+__all__ = [
+    "CHECKER",
+    "Observation",
+    "RecordStats",
+    "Recorder",
+    "record_batch",
+    "write_with_retries",
+]
 
 Clock = Callable[[], datetime]
+# What runs in the transaction of a recorder's last batch: (session, the recorder's counts).
+Finish = Callable[[Session, RecordStats], None]
+T = TypeVar("T")
 
 BATCH_SIZE = 500
 # Attempts at one batch when another writer got in the way (deadlock, lost race).
@@ -90,6 +102,7 @@ def record_batch(
     actor: str = CHECKER,
     known: Known | None = None,
     on_changes: OnChanges | None = None,
+    runs: Callable[[Observation], tuple[RecordStats, str]] | None = None,
 ) -> tuple[RecordStats, Known]:
     """Record one batch of verdicts in the session's transaction.
 
@@ -100,6 +113,10 @@ def record_batch(
     Returns the counts and the creator/account/campaign ids learnt (to be cached
     once the transaction has committed). Raises :class:`Conflict` when another
     writer won a race; the caller rolls back and calls again.
+
+    ``runs`` (group commit: one batch holding several monitor runs' posts) gives,
+    per observation, the counts its violations' changes go to and the actor they
+    are made by; by default the batch's counts and ``actor``.
     """
     known = known or Known()
     at = now()
@@ -120,7 +137,8 @@ def record_batch(
     states = read_violations(session, {item.post_id for item in items})
     latest: dict[int, Prepared] = {}
     for item in items:
-        apply(item, states, stats, at=at, actor=actor)
+        counts, by = runs(item.obs) if runs is not None else (stats, actor)
+        apply(item, states, counts, at=at, actor=by)
         latest[item.post_id] = item
     write_violations(session, states, at)
     update_current(session, latest, current)
@@ -172,46 +190,57 @@ class Recorder:
         the post as ``raw_response`` (kept as evidence with the caption version),
         when it fetched it as ``fetched_at`` and its own key as ``monitor_key``.
         """
-        self._pending.append(Observation(verdict, source, raw_response, fetched_at, monitor_key))
+        self.add_observation(Observation(verdict, source, raw_response, fetched_at, monitor_key))
+
+    def add_observation(self, observation: Observation) -> None:
+        """Queue one observation (see :meth:`add`); a full batch is written now."""
+        self._pending.append(observation)
         if len(self._pending) >= self.batch_size:
             self.flush()
 
-    def flush(self) -> RecordStats:
+    def flush(self, then: Finish | None = None) -> RecordStats:
         """Write the queued verdicts as one transaction (redone if another writer interfered);
-        return that batch's counts (empty when nothing was queued)."""
-        if not self._pending:
+        return that batch's counts (empty when nothing was queued).
+
+        ``then(session, total)`` runs in the same transaction, after the batch, with
+        the counts of every batch of this recorder including this one (a transaction
+        is opened for it even when nothing is queued): a monitor run saves its state
+        there, so the state is committed with its last posts or not at all. It is
+        called again if the transaction is redone.
+        """
+        if not self._pending and then is None:
             return RecordStats()
         batch = self._pending
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                with self.store.write() as session:
-                    stats, learnt = record_batch(
-                        session,
-                        batch,
-                        now=self.now,
-                        actor=self.actor,
-                        known=self._known,
-                        on_changes=self.on_changes,
-                    )
-                break
-            except Conflict:
-                if attempt == ATTEMPTS:
-                    raise StoreError(
-                        f"database {self.store.display}: gave up after {ATTEMPTS} attempts "
-                        "(other writers kept changing the same violations)"
-                    ) from None
-            except StoreError as exc:
-                if attempt == ATTEMPTS or not _retryable(exc.__cause__):
-                    raise
+
+        def write(session: Session) -> tuple[RecordStats, Known]:
+            if batch:
+                stats, learnt = record_batch(
+                    session,
+                    batch,
+                    now=self.now,
+                    actor=self.actor,
+                    known=self._known,
+                    on_changes=self.on_changes,
+                )
+            else:
+                stats, learnt = RecordStats(), Known()
+            if then is not None:
+                total = replace(self.stats)
+                total.add(stats)
+                then(session, total)
+            return stats, learnt
+
+        stats, learnt = write_with_retries(self.store, write)
         self._pending = []
         self._known.update(learnt)
         self.stats.add(stats)
         return stats
 
-    def close(self) -> RecordStats:
+    def close(self, then: Finish | None = None) -> RecordStats:
         """Write what is left and return the counts of every batch this recorder wrote
-        (a monitor run uses one recorder per run, so these are the run's counts)."""
-        self.flush()
+        (a monitor run uses one recorder per run, so these are the run's counts);
+        ``then`` as for :meth:`flush`."""
+        self.flush(then)
         return self.stats
 
     def __enter__(self) -> Recorder:
@@ -220,6 +249,26 @@ class Recorder:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         if exc_type is None:
             self.close()
+
+
+def write_with_retries(store: Store, write: Callable[[Session], T]) -> T:
+    """``write(session)`` in a write transaction, redone (from scratch, in a new one)
+    when another writer got in the way: a lost race (:class:`Conflict`) or a
+    PostgreSQL deadlock or serialisation failure."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with store.write() as session:
+                return write(session)
+        except Conflict:
+            if attempt == ATTEMPTS:
+                raise StoreError(
+                    f"database {store.display}: gave up after {ATTEMPTS} attempts "
+                    "(other writers kept changing the same violations)"
+                ) from None
+        except StoreError as exc:
+            if attempt == ATTEMPTS or not _retryable(exc.__cause__):
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _retryable(exc: BaseException | None) -> bool:

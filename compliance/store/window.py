@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from compliance.store.db import Store
 from compliance.store.models import Account, MonitorPost, PostRow
@@ -78,7 +79,13 @@ def recent_posts(
     (``@GlowWithMara``, ``glowwithmara``): it is filed the way recording files
     authors (:func:`compliance.store.observed.creator_handle`).
     """
-    stmt = (
+    stmt = _account_stmt(platform, account)
+    with store.read() as session:
+        return [RecentPost(*row) for row in session.execute(_window(stmt, since, limit))]
+
+
+def _account_stmt(platform: str, account: str) -> Select[Any]:
+    return (
         select(*_COLUMNS)
         .join(Account, Account.id == PostRow.account_id)
         .where(
@@ -87,35 +94,71 @@ def recent_posts(
             PostRow.platform == platform,
         )
     )
-    with store.read() as session:
-        return [RecentPost(*row) for row in session.execute(_window(stmt, since, limit))]
+
+
+def _monitor_stmt(monitor_key: str) -> Select[Any]:
+    return (
+        select(*_COLUMNS)
+        .join(MonitorPost, MonitorPost.post_id == PostRow.id)
+        .where(MonitorPost.monitor_key == monitor_key)
+    )
 
 
 def monitor_recent_posts(
     store: Store, monitor_key: str, since: datetime, limit: int = DEFAULT_LIMIT
 ) -> list[RecentPost]:
     """The posts the monitor ``monitor_key`` has fetched, in the window, newest first."""
-    stmt = (
-        select(*_COLUMNS)
-        .join(MonitorPost, MonitorPost.post_id == PostRow.id)
-        .where(MonitorPost.monitor_key == monitor_key)
-    )
+    stmt = _monitor_stmt(monitor_key)
     with store.read() as session:
         return [RecentPost(*row) for row in session.execute(_window(stmt, since, limit))]
 
 
 def lookup_posts(store: Store, platform: str, post_keys: Iterable[str]) -> dict[str, RecentPost]:
     """The posts on record among ``post_keys`` (on ``platform``), by key; the others are absent."""
-    keys = sorted(set(post_keys))
-    found: dict[str, RecentPost] = {}
     with store.read() as session:
-        for chunk in chunks(keys):
-            stmt = select(*_COLUMNS).where(
-                PostRow.platform == platform, PostRow.post_key.in_(list(chunk))
-            )
-            for row in session.execute(stmt):
-                found[row.post_key] = RecentPost(*row)
+        return _lookup(session, platform, post_keys)
+
+
+def _lookup(session: Session, platform: str, post_keys: Iterable[str]) -> dict[str, RecentPost]:
+    found: dict[str, RecentPost] = {}
+    for chunk in chunks(sorted(set(post_keys))):
+        stmt = select(*_COLUMNS).where(
+            PostRow.platform == platform, PostRow.post_key.in_(list(chunk))
+        )
+        for row in session.execute(stmt):
+            found[row.post_key] = RecentPost(*row)
     return found
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What a monitor run reads to compare with its fetch: the fetched posts on record
+    (:func:`lookup_posts`) and the window (:func:`recent_posts` or
+    :func:`monitor_recent_posts`)."""
+
+    known: dict[str, RecentPost]
+    window: list[RecentPost]
+
+
+def load_run_view(
+    store: Store,
+    *,
+    platform: str,
+    post_keys: Iterable[str],
+    since: datetime,
+    limit: int = DEFAULT_LIMIT,
+    account: str | None = None,
+    monitor_key: str | None = None,
+) -> RunView:
+    """One read transaction for a run: the posts among ``post_keys``, and the window of ``account`` (a creator monitor) or, when
+    no account is given, of ``monitor_key`` (a hashtag monitor)."""
+    if account is None and monitor_key is None:
+        raise ValueError("a window needs an account or a monitor key")
+    stmt = _account_stmt(platform, account) if account is not None else _monitor_stmt(monitor_key)  # type: ignore[arg-type]
+    with store.read() as session:
+        known = _lookup(session, platform, post_keys)
+        window = [RecentPost(*row) for row in session.execute(_window(stmt, since, limit))]
+    return RunView(known, window)
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,29 @@ def install(server: FakeServer, world: World) -> None:
         )
         return video
 
+    # Rendered items by post id, with what they were rendered from: the scale
+    # benchmark serves the same unchanged items every cycle, and a deepcopy of the
+    # template per item per request made the fake, not the monitors, the bottleneck.
+    # Cached items are shared: nothing may change them after rendering.
+    rendered: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+    item_json = json.dumps(item_template)
+
     def render_item(post: FakePost, account: FakeAccount) -> dict[str, Any]:
-        item = copy.deepcopy(item_template)
+        fingerprint = (
+            post.caption,
+            post.created,
+            post.paid,
+            post.transcript,
+            account.user_id,
+            account.handle,
+            account.display_name,
+            account.private,
+            server.url,
+        )
+        cached = rendered.get(post.id)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        item = json.loads(item_json)
         item.update(
             id=post.id, createTime=post.created, desc=post.caption, textExtra=[], challenges=[]
         )
@@ -112,19 +133,35 @@ def install(server: FakeServer, world: World) -> None:
                     "UrlExpire": str(post.created + 86400),
                 }
             ]
+        rendered[post.id] = (fingerprint, item)
         return item
 
+    # Each page template split around its JSON, parsed once (the pages are large).
+    parsed: dict[int, tuple[str, dict[str, Any], str]] = {}
+
+    def split_page(template: str) -> tuple[str, dict[str, Any], str]:
+        found = parsed.get(id(template))
+        if found is None:
+            match = _SCRIPT.search(template)
+            assert match is not None
+            data = json.loads(match.group(2))
+            found = (template[: match.start(2)], data, template[match.end(2) :])
+            parsed[id(template)] = found
+        return found
+
     def page(template: str, scope_key: str, value: dict[str, Any]) -> Response:
-        match = _SCRIPT.search(template)
-        assert match is not None
-        data = json.loads(match.group(2))
-        scope = data["__DEFAULT_SCOPE__"]
+        head, base, tail = split_page(template)
+        scope = dict(base["__DEFAULT_SCOPE__"])
         scope.pop("webapp.user-detail", None)
         scope.pop("webapp.video-detail", None)
         scope[scope_key] = value
+        data = {**base, "__DEFAULT_SCOPE__": scope}
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "\\u003c/")
-        body = template[: match.start(2)] + text + template[match.end(2) :]
-        return Response(200, body.encode(), dict(_HTML))
+        return Response(200, (head + text + tail).encode(), dict(_HTML))
+
+    profile_detail = json.dumps(
+        split_page(profile_html)[1]["__DEFAULT_SCOPE__"]["webapp.user-detail"]
+    )
 
     @server.route("POST", r"/v2/video/list/")
     def video_list(request: Request, match: re.Match[str]) -> Response:
@@ -182,9 +219,7 @@ def install(server: FakeServer, world: World) -> None:
             return fixture("tiktok_profile_page_not_found.html")
         if account.suspended:
             return page(profile_html, "webapp.user-detail", {"statusCode": 10204, "statusMsg": ""})
-        detail = json.loads(_SCRIPT.search(profile_html).group(2))["__DEFAULT_SCOPE__"][
-            "webapp.user-detail"
-        ]  # type: ignore[union-attr]
+        detail = json.loads(profile_detail)
         user = detail["userInfo"]["user"]
         user.update(
             id=account.user_id,

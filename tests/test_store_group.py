@@ -1,0 +1,117 @@
+"""Group commit (compliance.store.group): many runs in one transaction, each with its own
+counts, and a failing run failing alone (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from store_helpers import MISSING, NOT_SPONSORED, verdict
+
+from compliance.store.db import open_store
+from compliance.store.group import GroupWriter
+from compliance.store.monitors import load_monitor_state, save_monitor_run_in
+from compliance.store.record import Observation
+from compliance.store.window import lookup_posts
+
+
+def observations(run: str, captions: list[str]) -> list[Observation]:
+    return [
+        Observation(verdict(caption, id=f"{run}-{n}", author=f"@{run}"), monitor_key=f"m:{run}")
+        for n, caption in enumerate(captions)
+    ]
+
+
+def saving(run: str, clock, fail: bool = False):
+    """A run's ``then``: save its state (or fail, as a broken save would)."""
+
+    def then(session, stats) -> None:
+        if fail:
+            raise RuntimeError(f"run {run} cannot save its state")
+        save_monitor_run_in(
+            session,
+            f"m:{run}",
+            kind="account",
+            platform="tiktok",
+            target=f"@{run}",
+            started_at=clock.now,
+            outcome="ok",
+            cursor={"newest": run},
+            now=clock,
+        )
+
+    return then
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.005)
+
+
+def test_runs_grouped_in_one_transaction_keep_their_own_counts_and_a_failing_one_fails_alone(
+    db_url, clock
+):
+    store = open_store(db_url)
+    writer = GroupWriter(store, now=clock)
+    gate, entered = threading.Event(), threading.Event()
+    release = saving("a", clock)
+
+    def first_then(session, stats) -> None:
+        entered.set()
+        gate.wait(10)  # hold the writer until b, c and d wait together behind a
+        release(session, stats)
+
+    runs = {
+        "a": (observations("a", [MISSING]), first_then),
+        "b": (observations("b", [MISSING, MISSING]), saving("b", clock)),
+        "c": (observations("c", [NOT_SPONSORED]), saving("c", clock, fail=True)),
+        "d": (observations("d", [MISSING, NOT_SPONSORED]), saving("d", clock)),
+    }
+    with ThreadPoolExecutor(4) as pool:
+        futures = {
+            name: pool.submit(writer.commit, obs, then, actor=f"monitor:m:{name}")
+            for name, (obs, then) in runs.items()
+            if name == "a"
+        }
+        assert entered.wait(10)  # a is being written
+        for name in ("b", "c", "d"):
+            obs, then = runs[name]
+            futures[name] = pool.submit(writer.commit, obs, then, actor=f"monitor:m:{name}")
+        wait_for(lambda: writer._queue.qsize() == 3)
+        gate.set()
+        assert futures["a"].result().opened == 1
+        assert (futures["b"].result().posts, futures["b"].result().opened) == (2, 2)
+        assert (futures["d"].result().posts, futures["d"].result().opened) == (2, 1)
+        with pytest.raises(RuntimeError, match="run c cannot save"):
+            futures["c"].result()
+    writer.close()
+
+    for name in ("a", "b", "d"):
+        state = load_monitor_state(store, f"m:{name}")
+        assert state is not None and state.cursor == {"newest": name}
+        assert state.posts_total == len(runs[name][0])
+    assert load_monitor_state(store, "m:c") is None
+    assert lookup_posts(store, "tiktok", ["c-0"]) == {}
+    assert sorted(lookup_posts(store, "tiktok", ["b-0", "b-1", "d-0", "d-1"])) == [
+        "b-0",
+        "b-1",
+        "d-0",
+        "d-1",
+    ]
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.commit([], actor="monitor:late")
+    store.close()
+
+
+def test_a_run_with_nothing_new_only_saves_its_state(db_url, clock):
+    store = open_store(db_url)
+    with GroupWriter(store, now=clock) as writer:
+        stats = writer.commit([], saving("e", clock), actor="monitor:m:e")
+    assert (stats.posts, stats.opened) == (0, 0)
+    assert load_monitor_state(store, "m:e").cursor == {"newest": "e"}
+    store.close()
