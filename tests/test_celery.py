@@ -67,15 +67,19 @@ def redis_url() -> str:
     return REDIS
 
 
-@pytest.fixture
-def queue(rabbitmq: str) -> Iterator[str]:
-    """A queue of this test's own on the shared broker, deleted afterwards."""
+def _queue(broker: str) -> Iterator[str]:
+    """A queue of the test's own on the shared broker, deleted afterwards."""
     from kombu import Connection
 
     name = f"compliance.test.{uuid.uuid4().hex[:10]}"
     yield name
-    with Connection(rabbitmq) as conn:
+    with Connection(broker) as conn:
         conn.default_channel.queue_delete(name)
+
+
+@pytest.fixture
+def queue(rabbitmq: str) -> Iterator[str]:
+    yield from _queue(rabbitmq)
 
 
 @pytest.fixture(scope="module")
@@ -246,8 +250,10 @@ def test_a_worker_killed_mid_run_has_its_task_redelivered_and_nothing_is_recorde
     world, fakes, tmp_path, pg_url, rabbitmq, queue
 ):
     _, servers = fakes
+    # RabbitMQ redelivers an unacknowledged message as soon as the worker's connection drops.
+    url = rabbitmq
     cfg = config_file(tmp_path, servers, pg_url, "6h")
-    env = _env(queue, COMPLIANCE_BROKER_URL=rabbitmq)
+    env = _env(queue, COMPLIANCE_BROKER_URL=url)
     # kai's listing hangs: the worker is killed while it waits for it (mid-run).
     servers["bluesky"].faults.append(KaiHangs("getAuthorFeed", Response(503, delay=20.0)))
     daemon = Proc(["daemon", "--config", str(cfg), "--executor", "celery", "--once"], env)
@@ -282,7 +288,7 @@ def test_a_worker_killed_mid_run_has_its_task_redelivered_and_nothing_is_recorde
         # The same runs delivered again (a duplicate on purpose): nothing new anywhere.
         from monitors import tasks
 
-        tasks.configure(tasks.app, broker=rabbitmq)
+        tasks.configure(tasks.app, broker=url)
         before = second.count("outcome=ok")
         for key in states:
             tasks.run_monitor.apply_async(args=[key, None], queue=queue)
@@ -296,6 +302,26 @@ def test_a_worker_killed_mid_run_has_its_task_redelivered_and_nothing_is_recorde
     finally:
         second.stop()
     assert "Traceback" not in "".join(second.lines)
+
+
+def test_a_cycle_through_a_redis_broker(world, fakes, tmp_path, pg_url, redis_url):
+    _, servers = fakes
+    queues = _queue(redis_url)
+    queue = next(queues)
+    cfg = config_file(tmp_path, servers, pg_url, "6h")
+    env = _env(queue, COMPLIANCE_BROKER_URL=redis_url)
+    daemon = Proc(["daemon", "--config", str(cfg), "--executor", "celery", "--once"], env)
+    assert daemon.proc.wait(60) == 0, "".join(daemon.lines)
+    worker = Proc(["worker", "--config", str(cfg), "--concurrency", "2"], env)
+    try:
+        _until(
+            lambda: [o for o, _ in _record(pg_url)[2].values()] == ["ok"] * 4,
+            "a cycle run by the worker:\n" + "".join(worker.lines),
+        )
+        assert _record(pg_url)[:2] == (6, 6)
+    finally:
+        worker.stop()
+        next(queues, None)
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
