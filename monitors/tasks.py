@@ -105,8 +105,8 @@ _context_pid: int | None = None
 _context_lock = threading.Lock()
 
 
-def install(builder: Callable[[], WorkerContext]) -> None:
-    """Set how a worker process builds its context (from its compliance.yaml)."""
+def install(builder: Callable[[], WorkerContext] | None) -> None:
+    """Set how a worker process builds its context (from its compliance.yaml); None: unset."""
     global _builder, _context, _context_pid
     with _context_lock:
         _builder, _context, _context_pid = builder, None, None

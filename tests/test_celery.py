@@ -400,3 +400,52 @@ def test_the_http_clients_use_the_redis_budget_when_a_redis_url_is_configured(
     monkeypatch.setenv("COMPLIANCE_REDIS_URL", redis_url)
     budget = platform_budget("tiktok", 60)
     assert isinstance(budget, RedisBudget) and budget.interval == 1.0
+
+
+def test_the_task_runs_a_configured_monitor_by_key_and_twice_changes_nothing(
+    world, fakes, tmp_path
+):
+    """The task's body in process (no broker): the job comes from the worker's own
+    config by key; a second delivery records nothing; an unknown key is dropped."""
+    from compliance.cli.monitor import job_for, make_runtime
+    from compliance.config import load_config
+    from monitors import tasks
+
+    _, servers = fakes
+    db = f"sqlite:///{tmp_path / 'record.db'}"
+    config = load_config(config_file(tmp_path, servers, db, "6h"))
+    built: list[int] = []
+
+    def build() -> tasks.WorkerContext:
+        built.append(os.getpid())
+        runtime = make_runtime(config, open_store(db), config.packs())
+        return tasks.WorkerContext(runtime, {m.key: job_for(m) for m in config.monitors()})
+
+    tasks.install(build)
+    try:
+        key = "creator:mara:bluesky:mara.bsky.social"
+        first = tasks.run_by_key(key)
+        again = tasks.run_by_key(key, "2030-01-01T00:00:00+00:00")
+        assert (first["outcome"], first["new"]) == ("ok", 2)
+        assert (again["outcome"], again["new"], again["edited"]) == ("ok", 0, 0)
+        assert _record(db)[:2] == (2, 2)
+        assert tasks.run_by_key("creator:nobody:bluesky:x") == {
+            "monitor": "creator:nobody:bluesky:x",
+            "outcome": "unknown",
+        }
+        assert built == [os.getpid()]  # one context per process, built on first use
+    finally:
+        tasks.context().runtime.close()
+        tasks.install(None)
+
+
+def test_worker_with_a_broken_config_is_one_line_and_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from compliance.cli import main
+
+    cfg = tmp_path / "compliance.yaml"
+    cfg.write_text("creators: [broken\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["worker", "--config", str(cfg)])
+    assert result.exit_code == 2
+    assert "compliance.yaml" in result.output and "Traceback" not in result.output
