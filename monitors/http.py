@@ -43,7 +43,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import tenacity
@@ -107,6 +107,26 @@ class RequestBudget:
             self._next = slot + self.interval
         if slot > now:
             self._sleep(slot - now)
+
+
+class Budget(Protocol):
+    """What the client waits on before each request: in-process or Redis-backed."""
+
+    interval: float
+
+    def acquire(self) -> None:
+        """Block until a request may go."""
+
+
+def platform_budget(platform: str, per_minute: float) -> Budget:
+    """A fresh budget for ``platform``: shared through Redis by every worker when
+    $COMPLIANCE_REDIS_URL is set (the scale-out), else this process's own."""
+    from monitors.budget import RedisBudget, budget_redis_url, redis_client
+
+    url = budget_redis_url()
+    if url:
+        return RedisBudget(redis_client(url), platform, per_minute)
+    return RequestBudget(per_minute)
 
 
 _BUDGETS: dict[tuple[str, float], RequestBudget] = {}
@@ -195,7 +215,7 @@ class PlatformClient:
         platform: str,
         settings: HttpSettings = HttpSettings(),
         *,
-        budget: RequestBudget | None = None,
+        budget: Budget | None = None,
         secrets: tuple[str, ...] = (),
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
@@ -405,7 +425,7 @@ def make_client(
     platform: str,
     settings: HttpSettings = HttpSettings(),
     *,
-    budget: RequestBudget | None = None,
+    budget: Budget | None = None,
     secrets: tuple[str, ...] = (),
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,

@@ -23,7 +23,7 @@ from compliance.model import Post, Verdict
 from compliance.store.changes import OnChanges
 from compliance.store.db import Store
 from compliance.store.group import GroupWriter
-from monitors.http import HttpSettings, PlatformClient, RequestBudget, make_client
+from monitors.http import HttpSettings, PlatformClient, make_client, platform_budget
 from monitors.run import Job, RunResult, run_monitor
 from monitors.sources import source_class
 from monitors.sources.base import Source, SourceSettings
@@ -59,7 +59,9 @@ class Runtime:
                 settings = self.settings.get(platform, SourceSettings())
                 http = self.http.get(platform, HttpSettings())
                 budget = (
-                    RequestBudget(http.requests_per_minute) if http.requests_per_minute else None
+                    platform_budget(platform, http.requests_per_minute)
+                    if http.requests_per_minute
+                    else None
                 )
                 client = make_client(
                     platform,

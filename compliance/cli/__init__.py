@@ -25,6 +25,7 @@ class _Main(click.Group):
     lazy: dict[str, str] = {
         "daemon": "compliance.cli.monitor:daemon",
         "status": "compliance.cli.monitor:status",
+        "worker": "compliance.cli.monitor:worker",
         "alerts": "compliance.alerts.cli:alerts",
     }
 

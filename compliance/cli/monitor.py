@@ -518,6 +518,18 @@ def _monitor_flips(store: Store, alerts: AlertsConfig) -> int:
     is_flag=True,
     help="Run every monitor once, drain the outbox and exit (for cron or a first look).",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(["embedded", "celery"]),
+    default="embedded",
+    show_default=True,
+    help="embedded: run the monitors here; celery: only enqueue them for `compliance worker`s.",
+)
+@click.option(
+    "--broker",
+    metavar="URL",
+    help="Celery broker (amqp://... or redis://...; default $COMPLIANCE_BROKER_URL).",
+)
 def daemon(
     config_path: str,
     db: str | None,
@@ -527,6 +539,8 @@ def daemon(
     alerts_every: str,
     no_alerts: bool,
     once: bool,
+    executor: str,
+    broker: str | None,
 ) -> None:
     """Run the monitors of compliance.yaml until stopped (SIGTERM/SIGINT; SIGHUP re-reads the
     file, keeping the running configuration if the new one is broken).
@@ -581,6 +595,18 @@ def daemon(
             log.info(report.summary())
 
     ticks = [("alerts", tick_every, alerts_tick)] if alerts is not None else []
+    if executor == "celery":
+        runtime.close()
+        _serve_celery(
+            store,
+            load_plan,
+            stored_next_run,
+            ticks,
+            broker=broker,
+            once=once,
+            log_format=log_format,
+        )
+        return
     if once:
         results = runtime.run_all([s.job for s in load_plan()], workers=workers)
         for result in results:
@@ -601,6 +627,165 @@ def daemon(
     with handled():
         scheduler.serve()
     runtime.close()
+
+
+# How often the scheduler checks that it still holds its lock, and a standby tries to take it.
+LOCK_POLL_SECONDS = 2.0
+
+
+def _serve_celery(
+    store: Store,
+    load_plan: Any,
+    stored_next_run: Any,
+    ticks: list[Any],
+    *,
+    broker: str | None,
+    once: bool,
+    log_format: str,
+) -> None:
+    """The scheduler of a scale-out: under the scheduler lock, enqueue the monitor runs
+    (APScheduler still decides when) and drain the alerts' outbox; the workers run them."""
+    import time
+
+    from monitors import tasks
+    from monitors.lease import scheduler_lock
+    from monitors.run import RunResult
+    from monitors.scheduler import Daemon
+
+    tasks.configure(tasks.app, broker=broker)
+    with handled():
+        lock = scheduler_lock(store.url, tasks.queue_name())
+    log.info("waiting for the scheduler lock (queue %s)", tasks.queue_name())
+    try:
+        while not lock.try_acquire():
+            time.sleep(LOCK_POLL_SECONDS)
+        log.info("scheduler lock taken (queue %s): enqueuing", tasks.queue_name())
+
+        def enqueue(job: Job, next_run: datetime | None) -> RunResult:
+            task_id = tasks.enqueue(job.key, next_run, utcnow())
+            log.info("monitor=%s outcome=queued task=%s", job.key, task_id)
+            return RunResult(job.key, outcome="queued")
+
+        if once:
+            for scheduled in load_plan():
+                enqueue(scheduled.job, None)
+            for _, _, tick in ticks:
+                tick()
+            return
+        checked = [time.monotonic()]
+
+        def lost() -> bool:
+            # Checked every LOCK_POLL_SECONDS, not every 0.2 s poll of the serve loop.
+            if time.monotonic() - checked[0] < LOCK_POLL_SECONDS:
+                return False
+            checked[0] = time.monotonic()
+            if lock.held():
+                return False
+            log.error("scheduler lock lost (database connection gone): stopping")
+            return True
+
+        class Enqueuer(Daemon):
+            def _log_run(self, result: RunResult) -> None:
+                pass  # the enqueue logged its line; the worker logs the run's
+
+        scheduler = Enqueuer(
+            load_plan,
+            enqueue,
+            stored_next_run=stored_next_run,
+            workers=2,
+            log_format=log_format,
+            now=utcnow,
+            ticks=ticks,
+        )
+        with handled():
+            scheduler.serve(until=lost)
+        if not lock.held():
+            sys.exit(1)  # a supervisor restarts it; it waits for the lock like any standby
+    finally:
+        lock.release()
+
+
+# --- compliance worker ----------------------------------------------------------------------------
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="compliance.yaml: the same monitors as the daemon's (secrets from this machine's env).",
+)
+@click.option("--db", metavar="URL", help="Database URL (overrides the config's database:).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: the number of CPUs).",
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "threads", "solo"]),
+    default="prefork",
+    show_default=True,
+    help="prefork: one process per run, checks use every core (the engine holds the GIL).",
+)
+@click.option("--broker", metavar="URL", help="Celery broker (default $COMPLIANCE_BROKER_URL).")
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Redis for the request budgets shared by all workers (default $COMPLIANCE_REDIS_URL).",
+)
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info")
+@click.option("--no-alerts", is_flag=True, help="Record, but write no alerts to the outbox.")
+def worker(
+    config_path: str,
+    db: str | None,
+    concurrency: int | None,
+    pool: str,
+    broker: str | None,
+    redis_url: str | None,
+    log_format: str,
+    log_level: str,
+    no_alerts: bool,
+) -> None:
+    """Run monitor runs enqueued by `compliance daemon --executor celery` (any number of
+    workers, on any machines, against one PostgreSQL database).
+
+    A worker records and writes the alerts' outbox; the daemon holding the scheduler
+    lock sends the alerts. Exit status 2 when the configuration cannot be read.
+    """
+    from monitors import tasks
+    from monitors.budget import REDIS_ENV
+
+    config = load_config_file(config_path)
+    assert config is not None
+    _setup_logging(log_format, log_level)
+    with handled():
+        packs = config.packs()  # loaded once, shared with the pool's children by fork
+    database = Database(db, config.database)
+    open_db(database).close()  # a bad URL or an unreachable database: one line, exit 2
+    alerts = alerts_config(config, not no_alerts)
+    jobs_by_key = {m.key: job_for(m) for m in config.monitors()}
+    if redis_url:
+        os.environ[REDIS_ENV] = redis_url  # read by monitors.http in every child
+
+    def build() -> Any:
+        store = open_db(database)
+        runtime = make_runtime(config, store, packs, on_changes=on_changes_for(alerts))
+        return tasks.WorkerContext(runtime, jobs_by_key)
+
+    tasks.install(build)
+    tasks.configure(tasks.app, broker=broker)
+    argv = ["worker", f"--pool={pool}", f"--queues={tasks.queue_name()}"]
+    argv += [f"--loglevel={log_level.upper()}", "--without-gossip", "--without-mingle"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    tasks.app.worker_main(argv)
 
 
 def _reload(path: str, current: dict[str, Any]) -> Config:
