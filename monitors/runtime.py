@@ -46,6 +46,10 @@ class Runtime:
     now: Callable[[], datetime] = utcnow
     # The recorder's hook for the alerts' outbox (None: no alerts).
     on_changes: OnChanges | None = None
+    # The daemon's runs, started one by one by the scheduler, share one group writer
+    # (many runs per write transaction; see compliance.store.group), as a cycle does.
+    group_commit: bool = False
+    _writer: GroupWriter | None = field(default=None, init=False)
     _sources: dict[str, Source] = field(default_factory=dict, init=False)
     _clients: dict[str, PlatformClient] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -92,6 +96,8 @@ class Runtime:
         writer: GroupWriter | None = None,
     ) -> RunResult:
         """Run ``job`` once (see :func:`monitors.run.run_monitor`)."""
+        if writer is None and self.group_commit and save_state:
+            writer = self._group_writer()
         return run_monitor(
             job,
             self.source(job.platform),
@@ -104,6 +110,12 @@ class Runtime:
             on_changes=self.on_changes,
             writer=writer,
         )
+
+    def _group_writer(self) -> GroupWriter:
+        with self._lock:
+            if self._writer is None:
+                self._writer = GroupWriter(self.store, now=self.now, on_changes=self.on_changes)
+            return self._writer
 
     def run_all(
         self,
@@ -144,7 +156,11 @@ class Runtime:
         return [results[n] for n in range(len(jobs))]
 
     def close(self) -> None:
-        """Close the HTTP clients."""
+        """Finish the waiting runs' writes; close the HTTP clients."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
         for client in self._clients.values():
             client.close()
         self._clients.clear()

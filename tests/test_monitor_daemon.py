@@ -89,6 +89,7 @@ def test_daemon_cycles_record_new_edited_and_gone_posts_once(platforms, db_url):
         },
         http={p: HttpSettings(retries=1, backoff=0.01, timeout=10) for p in servers},
         now=now,
+        group_commit=True,  # as `compliance daemon` runs them
     )
     accounts = [
         ("tiktok", "@glowwithmara"),

@@ -89,6 +89,7 @@ def make_runtime(
     *,
     on_changes: Any = None,
     environ: Mapping[str, str] = os.environ,
+    group_commit: bool = False,
 ) -> Runtime:
     """Sources, engine and store for running monitors in this process."""
     from monitors.runtime import Runtime
@@ -100,6 +101,7 @@ def make_runtime(
         http={p: http_settings(config, p) for p in PLATFORMS},
         now=utcnow,
         on_changes=on_changes,
+        group_commit=group_commit,
     )
 
 
@@ -563,7 +565,9 @@ def daemon(
         packs = config.packs()
     store = open_db(Database(db, config.database))
     alerts = alerts_config(config, not no_alerts)
-    runtime = make_runtime(config, store, packs, on_changes=on_changes_for(alerts))
+    runtime = make_runtime(
+        config, store, packs, on_changes=on_changes_for(alerts), group_commit=True
+    )
     _register(store, config)
 
     current = {"config": config}
