@@ -265,13 +265,7 @@ class _Hook(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_one_off_check_sends_its_alerts_once(world, fakes, tmp_path):
-    _, servers = fakes
-    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    _Hook.received = []
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    try:
-        extra = """\
+HOOK_ALERTS = """\
 alerts:
   receivers:
     tickets:
@@ -280,23 +274,36 @@ alerts:
     receiver: tickets
     group_by: [creator]
 """
-        cfg = config_file(tmp_path, servers, extra)
-        env = {
-            "CT_HOOK_URL": f"http://127.0.0.1:{hook.server_address[1]}/hook",
-            "CT_HOOK_SECRET": "s3cret",
-        }
-        first = run("check", "tiktok:@glowwithmara", "--config", str(cfg), env=env)
-        assert first.exit_code == 1, first.output
-        assert "alerts: 1 message sent" in first.output
-        assert len(_Hook.received) == 1
-        assert b"FTC.D101" in _Hook.received[0]
-        again = run("check", "tiktok:@glowwithmara", "--config", str(cfg), env=env)
-        assert again.exit_code == 1
-        assert len(_Hook.received) == 1  # nothing changed: nobody is told twice
-        quiet = run("check", "tiktok:@glowwithmara", "--config", str(cfg), "--no-alerts", env=env)
-        assert quiet.exit_code == 1 and "alerts:" not in quiet.output
-    finally:
-        hook.shutdown()
+
+
+@pytest.fixture
+def hook_env() -> Iterator[dict[str, str]]:
+    """A webhook receiver on loopback (what it receives: ``_Hook.received``); the
+    environment HOOK_ALERTS names."""
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    _Hook.received = []
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    yield {
+        "CT_HOOK_URL": f"http://127.0.0.1:{hook.server_address[1]}/hook",
+        "CT_HOOK_SECRET": "s3cret",
+    }
+    hook.shutdown()
+
+
+def test_a_one_off_check_sends_its_alerts_once(world, fakes, tmp_path, hook_env):
+    _, servers = fakes
+    env = hook_env
+    cfg = config_file(tmp_path, servers, HOOK_ALERTS)
+    first = run("check", "tiktok:@glowwithmara", "--config", str(cfg), env=env)
+    assert first.exit_code == 1, first.output
+    assert "alerts: 1 message sent" in first.output
+    assert len(_Hook.received) == 1
+    assert b"FTC.D101" in _Hook.received[0]
+    again = run("check", "tiktok:@glowwithmara", "--config", str(cfg), env=env)
+    assert again.exit_code == 1
+    assert len(_Hook.received) == 1  # nothing changed: nobody is told twice
+    quiet = run("check", "tiktok:@glowwithmara", "--config", str(cfg), "--no-alerts", env=env)
+    assert quiet.exit_code == 1 and "alerts:" not in quiet.output
 
 
 def test_a_monitor_that_keeps_failing_is_announced_once_and_its_recovery_too(
@@ -354,23 +361,24 @@ def _wait_for(
         time.sleep(0.05)
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
-def test_the_daemon_process_reloads_on_sighup_and_stops_cleanly_on_sigterm(world, fakes, tmp_path):
-    _, servers = fakes
-    cfg = config_file(tmp_path, servers)
+def _wait_count(
+    stream_lines: list[str], text: str, count: int, proc: subprocess.Popen, limit: float = 60
+) -> None:
+    deadline = time.monotonic() + limit
+    while sum(text in line for line in stream_lines) < count:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(
+                f"{text!r} not logged {count} times; got:\n" + "".join(stream_lines)
+            )
+        time.sleep(0.05)
+
+
+def _daemon(cfg: Path, *extra: str) -> tuple[subprocess.Popen, list[str], threading.Thread]:
+    """A `compliance daemon` process on ``cfg``; the lines it logs, as they come."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("COMPLIANCE_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "compliance.cli",
-            "daemon",
-            "--config",
-            str(cfg),
-            "--log-format",
-            "json",
-        ],
+        [sys.executable, "-m", "compliance.cli", "daemon", "--config", str(cfg), *extra],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -382,6 +390,14 @@ def test_the_daemon_process_reloads_on_sighup_and_stops_cleanly_on_sigterm(world
         target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True
     )
     reader.start()
+    return proc, lines, reader
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_the_daemon_process_reloads_on_sighup_and_stops_cleanly_on_sigterm(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    proc, lines, reader = _daemon(cfg, "--log-format", "json")
     try:
         _wait_for(lines, '"event": "monitor_run"', proc)
         _wait_for(lines, "daemon started: 5 monitor(s)", proc)
@@ -400,3 +416,109 @@ def test_the_daemon_process_reloads_on_sighup_and_stops_cleanly_on_sigterm(world
     assert runs and all(
         {"monitor", "fetched", "new", "edited", "gone", "duration"} <= set(r) for r in runs
     )
+
+
+MONITOR_KEYS = {
+    "creator:mara:tiktok:@glowwithmara",
+    "creator:mara:bluesky:mara.bsky.social",
+    "creator:mara:mastodon:@mara@mastodon.social",
+    "hashtag:guacdance:bluesky",
+    "hashtag:guacdance:mastodon",
+}
+
+
+def test_shares_split_the_monitors_stably_and_completely():
+    from monitors.processes import parse_shard, shard_of
+
+    keys = [f"creator:c{i}:tiktok:@creator{i:05d}" for i in range(2000)]
+    for n in (1, 2, 3, 4):
+        shares = [shard_of(k, n) for k in keys]
+        assert set(shares) == set(range(n))  # every share gets some, none is left out
+        assert shares == [shard_of(k, n) for k in keys]  # the same in every process
+        assert min(shares.count(i) for i in range(n)) > 2000 / n * 0.8  # roughly even
+    assert parse_shard("1/2") == (1, 2)
+    for bad in ("2/2", "-1/2", "0/0", "x", "1"):
+        with pytest.raises(ValueError, match="i/N"):
+            parse_shard(bad)
+
+
+def test_daemon_once_on_two_processes_runs_every_monitor_once_then_alerts_once(
+    world, fakes, tmp_path, capfd, hook_env
+):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers, HOOK_ALERTS)
+    result = run(
+        "daemon", "--config", str(cfg), "--once", "--processes", "2",
+        "--log-format", "json", env=hook_env,
+    )  # fmt: skip
+    err = capfd.readouterr().err
+    assert result.exit_code == 0, result.output + err
+    runs = [json.loads(line) for line in err.splitlines() if '"event": "monitor_run"' in line]
+    # Each monitor ran once, in one of the two processes; the alerts went out after both.
+    assert sorted(r["monitor"] for r in runs) == sorted(MONITOR_KEYS), err
+    assert len({r["pid"] for r in runs}) == 2  # in two processes
+    states = {
+        s.key: s for s in list_monitor_states(open_store(f"sqlite:///{tmp_path / 'record.db'}"))
+    }
+    assert set(states) == MONITOR_KEYS and all(s.last_outcome == "ok" for s in states.values())
+    bodies = [json.loads(body) for body in _Hook.received]
+    assert bodies and b"FTC.D101" in b"".join(_Hook.received)
+    assert len(bodies) == len({json.dumps(b, sort_keys=True) for b in bodies})  # none twice
+
+
+def test_processes_is_for_the_embedded_executor(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    result = run("daemon", "--config", str(cfg), "--executor", "celery", "--processes", "2")
+    assert result.exit_code == 2 and "compliance worker" in result.output
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_a_daemon_on_two_processes_restarts_a_dead_one_passes_signals_on_and_stops(
+    world, fakes, tmp_path
+):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    proc, lines, reader = _daemon(cfg, "--processes", "2", "--log-format", "json")
+
+    def children() -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        return [int(pid) for pid in out.stdout.split()]
+
+    started = "monitor(s)"  # each child's "daemon started: N monitor(s)"
+    try:
+        _wait_for(lines, "daemon started: 2 processes", proc)
+        _wait_count(lines, '"event": "monitor_run"', len(MONITOR_KEYS), proc)
+        assert sum(started in line for line in lines) == 2
+        victim = children()[0]
+        os.kill(victim, signal.SIGKILL)
+        _wait_for(lines, "exited with status -9; restarting it", proc)
+        _wait_count(lines, started, 3, proc)
+        assert victim not in children() and len(children()) == 2
+        proc.send_signal(signal.SIGHUP)
+        _wait_count(lines, "configuration reloaded", 2, proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(5)
+    assert sum("daemon stopped" in line for line in lines) == 3  # two children, the parent
+    assert "Traceback" not in "".join(lines)
+
+
+def test_a_share_that_cannot_start_stops_the_daemon_with_status_2(world, fakes, tmp_path):
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers, "rules:\n  overrides: {FTC.X999: off}\n")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("COMPLIANCE_DATABASE_URL", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "compliance.cli", "daemon", "--config", str(cfg),
+         "--processes", "2"],
+        capture_output=True, text=True, env=env, timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "no rule 'FTC.X999'" in proc.stderr
+    assert "cannot start (status 2); stopping" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -433,6 +433,7 @@ class _JsonFormatter(logging.Formatter):
             {
                 "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
                 "level": record.levelname.lower(),
+                "pid": record.process,  # which process, with --processes
                 **body,
             },
             ensure_ascii=False,
@@ -444,7 +445,9 @@ def _setup_logging(fmt: str, level: str) -> None:
     if fmt == "json":
         handler.setFormatter(_JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+        )
     root = logging.getLogger("compliance")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -532,6 +535,16 @@ def _monitor_flips(store: Store, alerts: AlertsConfig) -> int:
     metavar="URL",
     help="Celery broker (amqp://... or redis://...; default $COMPLIANCE_BROKER_URL).",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes running monitors on this machine (embedded executor): each runs its "
+    "share of the monitors, --workers at a time. One per core.",
+)
+# The share of one of those processes (set by the parent, not by users).
+@click.option("--shard", hidden=True, metavar="I/N")
 def daemon(
     config_path: str,
     db: str | None,
@@ -543,6 +556,8 @@ def daemon(
     once: bool,
     executor: str,
     broker: str | None,
+    processes: int,
+    shard: str | None,
 ) -> None:
     """Run the monitors of compliance.yaml until stopped (SIGTERM/SIGINT; SIGHUP re-reads the
     file, keeping the running configuration if the new one is broken).
@@ -550,8 +565,12 @@ def daemon(
     One log line per run per monitor (monitor, fetched, new, edited, gone, violations
     opened/fixed/regressed, errors, duration). Exit status 2 when the configuration or
     the database cannot be read at start.
+
+    With --processes N the monitors are split over N processes (a stable share per
+    monitor), supervised by this one: a dead one is restarted; signals are passed on.
     """
     from compliance.durations import parse_duration
+    from monitors.processes import parse_shard, shard_of
     from monitors.scheduler import Daemon, log_run
 
     config = load_config_file(config_path)
@@ -561,21 +580,51 @@ def daemon(
         tick_every = parse_duration(alerts_every)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--alerts-every'") from None
-    with handled():
-        packs = config.packs()
+    if processes > 1 and executor == "celery":
+        raise click.BadParameter(
+            "applies to the embedded executor; with celery, start more `compliance worker`s",
+            param_hint="'--processes'",
+        )
+    try:
+        index, shares = parse_shard(shard) if shard else (0, 1)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--shard'") from None
     store = open_db(Database(db, config.database))
     alerts = alerts_config(config, not no_alerts)
+    if processes > 1 and shard is None:
+        # The parent loads no rule packs (the engine's memory is in each child); a child
+        # that cannot read them exits 2 at start, and so does the parent then.
+        _register(store, config)
+        argv = [sys.executable, "-m", "compliance.cli", "daemon", "--config", config_path]
+        argv += ["--db", db] if db else []
+        argv += ["--log-format", log_format, "--log-level", log_level]
+        argv += ["--workers", str(workers), "--alerts-every", alerts_every]
+        argv += ["--no-alerts"] if no_alerts else []
+        argv += ["--once"] if once else []
+        _supervise(
+            [[*argv, "--shard", f"{i}/{processes}"] for i in range(processes)],
+            once=once,
+            flush=lambda: _alerts_tick(store, alerts, flush=True),
+        )
+        return
+    with handled():
+        packs = config.packs()
     runtime = make_runtime(
         config, store, packs, on_changes=on_changes_for(alerts), group_commit=True
     )
-    _register(store, config)
+    if shard is None:
+        _register(store, config)
 
     current = {"config": config}
 
     def load_plan() -> list[Scheduled]:
         fresh = current["config"] if not current.get("loaded") else _reload(config_path, current)
         current["loaded"] = True
-        return [scheduled_for(m) for m in fresh.monitors()]
+        return [
+            scheduled_for(m)
+            for m in fresh.monitors()
+            if shares == 1 or shard_of(m.key, shares) == index
+        ]
 
     def stored_next_run(key: str) -> datetime | None:
         from compliance.store.monitors import load_monitor_state
@@ -584,21 +633,10 @@ def daemon(
         return state.next_run_at if state is not None else None
 
     def alerts_tick(flush: bool = False) -> None:
-        if alerts is None:
-            return
-        from compliance.alerts import dispatch, outbox
+        _alerts_tick(store, alerts, flush=flush)
 
-        _monitor_flips(store, alerts)
-        if flush:  # --once: send the groups now instead of waiting out their intervals
-            with store.write() as session:
-                outbox.enqueue_repeats(session, alerts, now=utcnow())
-            report = dispatch.deliver(store, alerts, now=utcnow, flush=True, wait=True)
-        else:
-            report = dispatch.cycle(store, alerts, now=utcnow)
-        if report.messages or report.failed or report.dead:
-            log.info(report.summary())
-
-    ticks = [("alerts", tick_every, alerts_tick)] if alerts is not None else []
+    # One process drains the outbox; with --processes, the first share does.
+    ticks = [("alerts", tick_every, alerts_tick)] if alerts is not None and index == 0 else []
     if executor == "celery":
         runtime.close()
         _serve_celery(
@@ -615,9 +653,10 @@ def daemon(
         results = runtime.run_all([s.job for s in load_plan()], workers=workers)
         for result in results:
             log_run(result, log_format)
-        with handled():
-            alerts_tick(flush=True)
         runtime.close()
+        if shard is None:  # with --processes, the parent sends once every share is done
+            with handled():
+                alerts_tick(flush=True)
         sys.exit(0 if all(r.outcome in ("ok", "not_modified") for r in results) else 1)
     scheduler = Daemon(
         load_plan,
@@ -631,6 +670,44 @@ def daemon(
     with handled():
         scheduler.serve()
     runtime.close()
+
+
+def _alerts_tick(store: Store, alerts: AlertsConfig | None, *, flush: bool = False) -> None:
+    """Drain the alerts' outbox once (and turn the monitors' flips into alerts)."""
+    if alerts is None:
+        return
+    from compliance.alerts import dispatch, outbox
+
+    _monitor_flips(store, alerts)
+    if flush:  # --once: send the groups now instead of waiting out their intervals
+        with store.write() as session:
+            outbox.enqueue_repeats(session, alerts, now=utcnow())
+        report = dispatch.deliver(store, alerts, now=utcnow, flush=True, wait=True)
+    else:
+        report = dispatch.cycle(store, alerts, now=utcnow)
+    if report.messages or report.failed or report.dead:
+        log.info(report.summary())
+
+
+def _supervise(commands: list[list[str]], *, once: bool, flush: Callable[[], None]) -> None:
+    """Run the daemon's shares as child processes (``--processes``); see monitors.processes.
+
+    ``--once``: wait for every share, then send the alerts (``flush``) and exit with
+    the worst status (2 when one could not start, 1 when a monitor failed or a share
+    died). Otherwise keep them running until SIGTERM/SIGINT.
+    """
+    from monitors.processes import Supervisor
+
+    supervisor = Supervisor(commands)
+    if not once:
+        sys.exit(supervisor.serve())
+    codes = supervisor.run_once()
+    with handled():
+        flush()
+    for i, code in enumerate(codes):
+        if code not in (0, 1, 2):
+            log.error("daemon process %d/%d exited with status %d", i, len(codes), code)
+    sys.exit(2 if 2 in codes else 1 if any(codes) else 0)
 
 
 # How often the scheduler checks that it still holds its lock, and a standby tries to take it.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _B32 = "234567abcdefghijklmnopqrstuvwxyz"  # the sortable base32 alphabet of atproto TIDs
@@ -188,11 +189,13 @@ class World:
         *,
         seed: int = 7,
         prefix: str = "creator",
+        captions: Sequence[str] | None = None,
     ) -> list[FakeAccount]:
         """``creators`` accounts with ``posts_each`` posts each (a mix of disclosed, undisclosed and
-        unsponsored captions), for scale tests and benchmarks."""
+        unsponsored captions), for scale tests and benchmarks. ``captions``: used in turn
+        instead (a benchmark passes distinct ones, so that no check repeats another)."""
         rng = random.Random(seed)
-        captions = (
+        mix = (
             "#ad Loving my new serum from @glowlab! Use code MAYA15",
             "Morning routine with @glowlab serum, code MAYA15 for 15% off #skincare #fyp",
             "Just a walk in the park today #nature #weekend",
@@ -200,11 +203,13 @@ class World:
             "Sponsored by @keyforge: the best keyboard I've used. #tech",
             "Tried the #guacdance challenge with my sister!",
         )
+        turn = itertools.count()
         made = []
         for i in range(creators):
             handle = f"{prefix}{i:05d}"
             self.account(platform, handle)
             for j in range(posts_each):
-                self.post(platform, handle, rng.choice(captions), age=3600 * (j + 1) + i % 3600)
+                caption = captions[next(turn) % len(captions)] if captions else rng.choice(mix)
+                self.post(platform, handle, caption, age=3600 * (j + 1) + i % 3600)
             made.append(self.accounts[(platform, handle)])
         return made
