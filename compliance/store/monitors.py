@@ -217,6 +217,11 @@ def _check_monitor(kind: str, threshold: int) -> None:
         raise ValueError(f"failure threshold must be at least 1, not {threshold}")
 
 
+# Built once: every monitor run reads and locks its row (see compliance.store.window).
+_BY_KEY = select(_STATES).where(_STATES.c.key == bindparam("key"))
+_LOCKED_BY_KEY = _BY_KEY.with_for_update()
+
+
 def _locked_row(
     session: Session,
     key: str,
@@ -229,8 +234,7 @@ def _locked_row(
 ) -> Mapping[str, Any]:
     """The monitor's row, created if missing, locked until commit (``FOR UPDATE`` on
     PostgreSQL; a SQLite writer holds the whole file already)."""
-    locked = select(_STATES).where(_STATES.c.key == key).with_for_update()
-    row = session.execute(locked).mappings().first()
+    row = session.connection().execute(_LOCKED_BY_KEY, {"key": key}).mappings().first()
     if row is not None:
         return row
     fresh: dict[str, Any] = {
@@ -258,7 +262,7 @@ def _locked_row(
     # Another process may be creating it at this moment: then its row is the one locked.
     stmt = dialect_insert(session, _STATES).on_conflict_do_nothing(index_elements=["key"])
     session.execute(stmt, [fresh])
-    return session.execute(locked).mappings().one()
+    return session.connection().execute(_LOCKED_BY_KEY, {"key": key}).mappings().one()
 
 
 def ensure_monitor(
@@ -292,7 +296,7 @@ def load_monitor_state(store: Store, key: str) -> MonitorState | None:
 
 def load_monitor_state_in(session: Session, key: str) -> MonitorState | None:
     """:func:`load_monitor_state` in the caller's transaction."""
-    row = session.execute(select(_STATES).where(_STATES.c.key == key)).mappings().first()
+    row = session.connection().execute(_BY_KEY, {"key": key}).mappings().first()
     return _state(row) if row is not None else None
 
 

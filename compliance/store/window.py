@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from compliance.store.db import Store
-from compliance.store.models import Account, MonitorPost, PostRow
+from compliance.store.models import Account, MonitorPost, PostRow, UTCDateTime
 from compliance.store.observed import creator_handle
 from compliance.store.rows import chunks
 
@@ -59,15 +59,44 @@ _COLUMNS = (
 )
 _posted_or_seen = func.coalesce(PostRow.posted_at, PostRow.first_seen)
 
+# The statements are built once, with parameters: a monitor cycle runs them thousands
+# of times, and building and cache-keying a statement costs more than running it.
+_SINCE = bindparam("since", type_=UTCDateTime())
+_LIMIT = bindparam("limit", type_=Integer())
 
-def _window(stmt: Select[Any], since: datetime, limit: int) -> Select[Any]:
+
+def _window(stmt: Select[Any]) -> Select[Any]:
+    return (
+        stmt.where(_posted_or_seen >= _SINCE)
+        .order_by(_posted_or_seen.desc(), PostRow.id.desc())
+        .limit(_LIMIT)
+    )
+
+
+_ACCOUNT_WINDOW = _window(
+    select(*_COLUMNS)
+    .join(Account, Account.id == PostRow.account_id)
+    .where(
+        Account.platform == bindparam("platform"),
+        Account.handle == bindparam("handle"),
+        PostRow.platform == bindparam("platform"),
+    )
+)
+_MONITOR_WINDOW = _window(
+    select(*_COLUMNS)
+    .join(MonitorPost, MonitorPost.post_id == PostRow.id)
+    .where(MonitorPost.monitor_key == bindparam("monitor_key"))
+)
+_LOOKUP = select(*_COLUMNS).where(
+    PostRow.platform == bindparam("platform"),
+    PostRow.post_key.in_(bindparam("keys", expanding=True)),
+)
+
+
+def _window_params(since: datetime, limit: int) -> dict[str, Any]:
     if limit < 1:
         raise ValueError(f"a window holds at least 1 post, not {limit}")
-    return (
-        stmt.where(_posted_or_seen >= since)
-        .order_by(_posted_or_seen.desc(), PostRow.id.desc())
-        .limit(limit)
-    )
+    return {"since": since, "limit": limit}
 
 
 def recent_posts(
@@ -79,38 +108,22 @@ def recent_posts(
     (``@GlowWithMara``, ``glowwithmara``): it is filed the way recording files
     authors (:func:`compliance.store.observed.creator_handle`).
     """
-    stmt = _account_stmt(platform, account)
+    params = {**_window_params(since, limit), **_account_params(platform, account)}
     with store.read() as session:
-        return [RecentPost(*row) for row in session.execute(_window(stmt, since, limit))]
+        return [RecentPost(*row) for row in session.connection().execute(_ACCOUNT_WINDOW, params)]
 
 
-def _account_stmt(platform: str, account: str) -> Select[Any]:
-    return (
-        select(*_COLUMNS)
-        .join(Account, Account.id == PostRow.account_id)
-        .where(
-            Account.platform == platform,
-            Account.handle == creator_handle(account),
-            PostRow.platform == platform,
-        )
-    )
-
-
-def _monitor_stmt(monitor_key: str) -> Select[Any]:
-    return (
-        select(*_COLUMNS)
-        .join(MonitorPost, MonitorPost.post_id == PostRow.id)
-        .where(MonitorPost.monitor_key == monitor_key)
-    )
+def _account_params(platform: str, account: str) -> dict[str, Any]:
+    return {"platform": platform, "handle": creator_handle(account)}
 
 
 def monitor_recent_posts(
     store: Store, monitor_key: str, since: datetime, limit: int = DEFAULT_LIMIT
 ) -> list[RecentPost]:
     """The posts the monitor ``monitor_key`` has fetched, in the window, newest first."""
-    stmt = _monitor_stmt(monitor_key)
+    params = {**_window_params(since, limit), "monitor_key": monitor_key}
     with store.read() as session:
-        return [RecentPost(*row) for row in session.execute(_window(stmt, since, limit))]
+        return [RecentPost(*row) for row in session.connection().execute(_MONITOR_WINDOW, params)]
 
 
 def lookup_posts(store: Store, platform: str, post_keys: Iterable[str]) -> dict[str, RecentPost]:
@@ -121,11 +134,9 @@ def lookup_posts(store: Store, platform: str, post_keys: Iterable[str]) -> dict[
 
 def _lookup(session: Session, platform: str, post_keys: Iterable[str]) -> dict[str, RecentPost]:
     found: dict[str, RecentPost] = {}
+    connection = session.connection()
     for chunk in chunks(sorted(set(post_keys))):
-        stmt = select(*_COLUMNS).where(
-            PostRow.platform == platform, PostRow.post_key.in_(list(chunk))
-        )
-        for row in session.execute(stmt):
+        for row in connection.execute(_LOOKUP, {"platform": platform, "keys": list(chunk)}):
             found[row.post_key] = RecentPost(*row)
     return found
 
@@ -152,12 +163,16 @@ def load_run_view(
 ) -> RunView:
     """One read transaction for a run: the posts among ``post_keys``, and the window of ``account`` (a creator monitor) or, when
     no account is given, of ``monitor_key`` (a hashtag monitor)."""
-    if account is None and monitor_key is None:
+    if account is not None:
+        stmt, params = _ACCOUNT_WINDOW, _account_params(platform, account)
+    elif monitor_key is not None:
+        stmt, params = _MONITOR_WINDOW, {"monitor_key": monitor_key}
+    else:
         raise ValueError("a window needs an account or a monitor key")
-    stmt = _account_stmt(platform, account) if account is not None else _monitor_stmt(monitor_key)  # type: ignore[arg-type]
+    params.update(_window_params(since, limit))
     with store.read() as session:
         known = _lookup(session, platform, post_keys)
-        window = [RecentPost(*row) for row in session.execute(_window(stmt, since, limit))]
+        window = [RecentPost(*row) for row in session.connection().execute(stmt, params)]
     return RunView(known, window)
 
 
