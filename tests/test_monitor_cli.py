@@ -400,3 +400,16 @@ def test_the_daemon_process_reloads_on_sighup_and_stops_cleanly_on_sigterm(world
     assert runs and all(
         {"monitor", "fetched", "new", "edited", "gone", "duration"} <= set(r) for r in runs
     )
+
+
+def test_a_recorded_post_whose_url_now_answers_not_found_is_marked_gone(world, fakes, tmp_path):
+    _, servers = fakes
+    post = world.accounts[("tiktok", "glowwithmara")].posts[0]
+    cfg = config_file(tmp_path, servers)
+    url = f"https://www.tiktok.com/@glowwithmara/video/{post.id}"
+    assert run("check", url, "--config", str(cfg)).exit_code == 1
+    world.delete(post)
+    result = run("check", url, "--config", str(cfg))
+    assert result.exit_code == 2, result.output
+    assert "marked gone (its evidence is kept)" in result.output
+    assert "Traceback" not in result.output

@@ -397,9 +397,7 @@ def _check_post(
         return recorder.close()
 
 
-def _mark_gone_if_recorded(
-    store: Store, platform: str, url: str, source: Any, runtime: Runtime
-) -> None:
+def _mark_gone_if_recorded(store: Store, platform: str, url: str, source: Any) -> None:
     """A post we have on record that its platform now says is deleted: marked gone, kept."""
     from compliance.store.gone import mark_gone
 
