@@ -7,6 +7,7 @@ says what is escaped where and why.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from collections.abc import Iterator
@@ -301,3 +302,225 @@ def test_allow_hosts_is_validated_with_file_and_line(tmp_path) -> None:
     assert result.exit_code == 2
     assert f"{cfg}:3: platforms.mastodon.allow_hosts" in result.output
     assert "expected a host name" in result.output
+
+
+# --- Injection: one set of hostile captions through every renderer -----------------------------
+
+ESC, BEL, RLO = "\x1b", "\x07", "\u202e"
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<!channel> look",
+    "<@U123> look",
+    "<https://evil.example|click>",
+    '=HYPERLINK("https://evil.example","x")',
+    "+cmd|' /C calc'!A0",
+    "-1+1",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\tTAB=1+1",
+    "\rCR=1+1",
+    f"{ESC}]0;pwned title{BEL} osc",
+    f"{ESC}[2J cleared",
+    f"abc{RLO}txt.exe",
+    "@everyone and @here",
+    "{{7*7}} {% raw %}",
+    "see #123 and [x](javascript:alert(1)) ![i](https://evil.example/p.png) a|b",
+]
+# Every hostile post violates: a paid campaign, the brand tagged, no disclosure.
+SUFFIX = " love @glowlab"
+TERMINAL_BAD = (ESC, BEL, RLO, "\r")
+
+
+def hostile_records() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"h-{n}",
+            "platform": "tiktok",
+            "author": f"@evil{n}",
+            "caption": caption + SUFFIX,
+            "url": f"https://www.tiktok.com/@evil{n}/video/{n}",
+            "campaign": {"brand": "GlowLab", "handles": ["@glowlab"], "relationship": "paid"},
+        }
+        for n, caption in enumerate(HOSTILE)
+    ]
+
+
+def assert_terminal_safe(text: str, what: str) -> None:
+    for bad in TERMINAL_BAD:
+        assert bad not in text, f"{what}: raw {bad!r} reaches the terminal"
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory) -> tuple[str, Path]:
+    """A SQLite record of the hostile posts, checked and recorded by the real CLI."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    posts = tmp / "posts.jsonl"
+    posts.write_text("".join(json.dumps(r) + "\n" for r in hostile_records()), encoding="utf-8")
+    url = f"sqlite:///{tmp / 'record.db'}"
+    result = cli("check", "--input", str(posts), "--db", url, "--jobs", "1")
+    assert result.exit_code == 1, result.output
+    assert_terminal_safe(result.stdout, "check --input")
+    return url, tmp
+
+
+def test_check_text_output_escapes_terminal_controls() -> None:
+    for caption in HOSTILE:
+        result = cli("check", "--text", caption + SUFFIX, "--brand", "GlowLab", "--handle", "glowlab",
+                     "--relationship", "paid")  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert_terminal_safe(result.output, f"check --text {caption!r}")
+
+
+def test_violations_show_escapes_terminal_controls(hostile_db) -> None:
+    url, _ = hostile_db
+    for n in range(1, len(HOSTILE) + 1):
+        result = cli("violations", "show", str(n), "--db", url)
+        assert result.exit_code == 0, result.output
+        assert_terminal_safe(result.output, f"violations show {n}")
+    listing = cli("violations", "list", "--db", url)
+    assert_terminal_safe(listing.output, "violations list")
+
+
+def test_csv_export_cells_cannot_run_as_formulas(hostile_db) -> None:
+    import csv
+    import io
+
+    url, _ = hostile_db
+    result = cli("violations", "export", "--format", "csv", "--db", url)
+    assert result.exit_code == 0, result.output
+    assert_terminal_safe(result.stdout.replace("\r\n", "\n").replace("\r", ""), "csv")
+    rows = list(csv.reader(io.StringIO(result.stdout, newline="")))
+    cells = [cell for row in rows for cell in row]
+    assert cells, result.stdout
+    for cell in cells:
+        assert not cell or cell[0] not in "=+-@\t\r", f"formula cell {cell!r}"
+    assert any(cell.startswith("'=HYPERLINK(") for cell in cells)
+    assert any(cell.startswith("'\tTAB") for cell in cells)
+
+
+def md_row_cells(line: str) -> list[str]:
+    """The cells of a GFM table row: split at pipes not escaped with a backslash."""
+    return re.split(r"(?<!\\)\|", line.strip().strip("|"))
+
+
+def test_markdown_report_neutralises_mentions_refs_html_links_and_pipes(hostile_db) -> None:
+    url, tmp = hostile_db
+    out = tmp / "report.md"
+    result = cli("report", "--format", "md", "--db", url, "--output", str(out))
+    assert result.exit_code == 0, result.output
+    md = out.read_text(encoding="utf-8")
+    assert_terminal_safe(md, "report.md")
+    for pinging in ("@everyone", "@here", "@glowlab", "#123", "<@U123>", "<!channel>"):
+        assert pinging not in md, pinging
+    assert "@\u2060everyone" in md and "#\u2060123" in md  # still readable, as written
+    assert "<script" not in md and "&lt;script&gt;" in md
+    assert "](javascript:" not in md.replace("\\]", "")  # brackets escaped: never a link
+    assert "[x](" not in md and "![i](" not in md
+    assert "{{7*7}}" in md.replace("\\", "")  # shown as data, not evaluated to 49
+    table = [ln for ln in md.splitlines() if ln.startswith("| ") and "h-" in ln]
+    header = next(ln for ln in md.splitlines() if ln.startswith("| # |"))
+    assert table and all(len(md_row_cells(ln)) == len(md_row_cells(header)) for ln in table)
+
+
+def test_html_report_escapes_markup_and_runs_no_template_text(hostile_db) -> None:
+    url, tmp = hostile_db
+    out = tmp / "report.html"
+    result = cli("report", "--db", url, "--output", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert "<!channel>" not in page and "<@U123>" not in page
+    assert "{{7*7}}" in page  # shown as data, not evaluated to 49
+    assert ESC not in page and RLO not in page
+
+
+def test_status_escapes_platform_errors(tmp_path) -> None:
+    from datetime import datetime, timezone
+
+    from compliance.store.db import open_store
+    from compliance.store.monitors import save_monitor_run
+
+    url = f"sqlite:///{tmp_path / 'record.db'}"
+    store = open_store(url)
+    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    for n, text in enumerate(HOSTILE):
+        save_monitor_run(store, f"creator:evil{n}:mastodon:@a@b.example", kind="account",
+                         platform="mastodon", target=text, started_at=now, outcome="failed",
+                         error=f"instance said: {text}", error_kind="malformed",
+                         now=lambda: now)  # fmt: skip
+    store.close()
+    for args in (["status"], ["status", "creator:evil10:mastodon:@a@b.example"]):
+        result = cli(*args, "--db", url)
+        assert result.exit_code == 0, result.output
+        assert_terminal_safe(result.output, " ".join(args))
+        assert "instance said" in result.output
+
+
+def alert_group(caption: str, creator: str = "@evil") -> Any:
+    from compliance.alerts.render import Group, Item
+
+    span = [len(caption), len(caption) + len(SUFFIX)]
+    payload = {
+        "kind": "violation", "violation_id": 7, "event": "opened", "rule": "FTC.D101",
+        "name": "missing-disclosure", "code": "missing_disclosure",
+        "message": f"no disclosure: {caption}", "fix": "Add #ad", "source": "FTC",
+        "span": span, "caption": caption + SUFFIX, "url": "https://www.tiktok.com/@e/video/1",
+        "creator": creator, "brand": "GlowLab", "platform": "tiktok",
+    }  # fmt: skip
+    return Group("r", "0:{}", {"creator": creator}, (Item(payload, {"creator": creator}),), "k")
+
+
+@pytest.mark.parametrize("caption", HOSTILE)
+def test_alert_messages_escape_each_medium(caption: str) -> None:
+    from compliance.alerts.render import render
+
+    message = render(alert_group(caption, creator=caption))
+    # email: the subject is one header line; HTML is escaped; text has no controls
+    assert "\n" not in message.subject and "\r" not in message.subject
+    for text in (message.subject, message.text, message.html):
+        for bad in (ESC, BEL, RLO):
+            assert bad not in text
+    assert "<script" not in message.html and "<!channel>" not in message.html
+    assert "<@U123>" not in message.html
+    if "{{" in caption:  # data, never template source
+        assert "{{7*7}}" in message.text and "{{7*7}}" in message.html
+        assert "49" not in message.text + message.html
+    # Slack mrkdwn: no control sequence can ping or link
+    # (the header block is plain_text: shown as written, never parsed for pings or links)
+    mrkdwn = [post["text"] for post in message.slack] + [
+        text["text"]
+        for post in message.slack
+        for block in post["blocks"]
+        for text in [block.get("text"), *block.get("elements", [])]
+        if text and text.get("type") == "mrkdwn"
+    ]
+    slack = "\n".join(mrkdwn)
+    for live in ("<!channel>", "<@U123>", "<https://evil.example|click>", "<script>"):
+        assert live not in slack
+    assert ESC not in json.dumps(message.slack) and RLO not in json.dumps(message.slack)
+    # webhook: data, not markup; the caption arrives exactly as the creator wrote it
+    body = json.loads(json.dumps(message.webhook_body()))
+    assert body["alerts"][0]["caption"] == caption + SUFFIX
+
+
+def test_apprise_bodies_ping_nobody() -> None:
+    from alerts_helpers import HTTPRecorder
+
+    from compliance.alerts.config import AppriseConfig
+    from compliance.alerts.receivers import Factories
+    from compliance.alerts.receivers.apprise import AppriseTransport
+    from compliance.alerts.render import render
+
+    with HTTPRecorder() as server:
+        transport = AppriseTransport(
+            AppriseConfig(urls_env="ALERT_URLS"),
+            environ={"ALERT_URLS": f"json://{server.url.removeprefix('http://')}/apprise"},
+            make=Factories().apprise,
+        )
+        outcomes = transport.send([render(alert_group(c, creator="@everyone")) for c in HOSTILE])
+    assert all(o.ok for o in outcomes)
+    for request in server.requests:
+        sent = request.json()
+        for field in (sent["title"], sent["message"]):
+            # Apprise's Discord plugin pings @everyone, @here and <@123> found in a body.
+            assert not re.search(r"<?@&?[0-9]+>?|@(?:everyone|here|glowlab)\b", field), field
+            assert ESC not in field and RLO not in field
