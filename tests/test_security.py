@@ -524,3 +524,151 @@ def test_apprise_bodies_ping_nobody() -> None:
             # Apprise's Discord plugin pings @everyone, @here and <@123> found in a body.
             assert not re.search(r"<?@&?[0-9]+>?|@(?:everyone|here|glowlab)\b", field), field
             assert ESC not in field and RLO not in field
+
+
+# --- Secrets: every failure mode, and not one secret value anywhere ------------------------------
+
+SECRETS = {
+    "TIKTOK_TOKEN": "act.TIKTOK-SECRET-7f3a9c",
+    "IG_TOKEN": "EAAG-IG-SECRET-5e2b8d",
+    "IG_USER_ID": "17841400000000001",
+    "YOUTUBE_API_KEY": "AIzaSy-YOUTUBE-SECRET-9c1d",
+    "X_BEARER_TOKEN": "AAAA-X-SECRET-3b7e",
+    "SMTP_USER": "alerts@brand.example",
+    "SMTP_PASSWORD": "smtp-SECRET-pass-2a4f",
+    "TICKETS_SECRET": "hmac-TICKETS-SECRET-8d6c",
+}
+# Secret parts of URLs (the whole URL is secret: these fragments must not show either).
+URL_SECRETS = ("slack-SECRET-hook-1e5f", "tickets-SECRET-url-4c2a")
+
+
+def echo(status: int) -> FakeServer:
+    """A server answering everything with ``status`` and the whole request echoed back
+    (path, query, headers): what a careless proxy or API error page does."""
+    server = FakeServer()
+
+    @server.route("GET", r"/.*")
+    @server.route("POST", r"/.*")
+    def answer(request: Request, match: re.Match[str]) -> Response:
+        body = json.dumps(
+            {
+                "error": {"message": f"echo {request.method} {request.path} {request.query}"},
+                "headers": request.headers,
+                "body": request.body.decode("utf-8", "replace"),
+            }
+        )
+        return Response(status, body.encode(), {"content-type": "application/json"})
+
+    return server
+
+
+def slow() -> FakeServer:
+    server = FakeServer()
+
+    @server.route("GET", r"/.*")
+    def answer(request: Request, match: re.Match[str]) -> Response:
+        return Response(200, b"{}", {"content-type": "application/json"}, delay=1.0)
+
+    return server
+
+
+def test_no_secret_reaches_output_logs_status_or_the_database(tmp_path) -> None:
+    from aiosmtpd.smtp import AuthResult
+    from alerts_helpers import smtp_server
+
+    def refuse(server: Any, session: Any, envelope: Any, mechanism: Any, data: Any) -> Any:
+        return AuthResult(success=False, handled=False)
+
+    failing, unauthorised, timing_out = echo(500), echo(401), slow()
+    servers = (failing, unauthorised, timing_out)
+    for server in servers:
+        server.start()
+    smtp = smtp_server(authenticator=refuse, auth_require_tls=False)
+    controller, _ = smtp.__enter__()
+    try:
+        env = {
+            **SECRETS,
+            "SLACK_WEBHOOK_URL": f"{failing.url}/services/T0/B0/{URL_SECRETS[0]}",
+            "TICKETS_URL": f"{failing.url}/hook?token={URL_SECRETS[1]}",
+        }
+        db = tmp_path / "record.db"
+        cfg = tmp_path / "compliance.yaml"
+        cfg.write_text(
+            f"""\
+database: sqlite:///{db}
+platforms:
+  tiktok: {{api_url: "{unauthorised.url}", web_url: "{failing.url}", token_env: TIKTOK_TOKEN, retries: 0}}
+  instagram: {{api_url: "{timing_out.url}", token_env: IG_TOKEN, user_id_env: IG_USER_ID, retries: 0, timeout: 0.2}}
+  youtube: {{api_url: "{failing.url}/youtube/v3", web_url: "{failing.url}", key_env: YOUTUBE_API_KEY, retries: 0}}
+  x: {{api_url: "{unauthorised.url}", web_url: "{failing.url}", token_env: X_BEARER_TOKEN, retries: 0}}
+creators:
+  mara: {{accounts: ["tiktok:@glowwithmara", "instagram:@glowwithmara", "youtube:@glowwithmara", "x:@glowwithmara"]}}
+schedule: {{every: 6h, jitter: 1s, max_failures: 1}}
+alerts:
+  receivers:
+    mail:
+      email: {{smtp_host: 127.0.0.1, smtp_port: {controller.port}, username_env: SMTP_USER,
+              password_env: SMTP_PASSWORD, from: "c@brand.example", to: ["ana@brand.example"], timeout: 5s}}
+    chat: {{slack: {{webhook_url_env: SLACK_WEBHOOK_URL}}}}
+    tickets: {{webhook: {{url_env: TICKETS_URL, secret_env: TICKETS_SECRET}}}}
+  route:
+    receiver: mail
+    group_wait: 0s
+    routes:
+      - {{match: {{event: monitor_failing}}, receiver: chat, continue: true}}
+      - {{match: {{event: monitor_failing}}, receiver: tickets, continue: true}}
+      - {{match: {{event: monitor_failing}}, receiver: mail}}
+  delivery: {{max_tries: 2, backoff: 1s, max_wait: 1s}}
+""",
+            encoding="utf-8",
+        )
+        seen: list[str] = []
+        for fmt in ("text", "json"):
+            result = CliRunner().invoke(
+                main,
+                ["daemon", "--config", str(cfg), "--once", "--log-format", fmt],
+                env={"COMPLIANCE_DATABASE_URL": None, **env},
+                catch_exceptions=True,
+            )
+            assert result.exception is None or isinstance(result.exception, SystemExit)
+            seen.append(result.output)
+            if result.exc_info and not isinstance(result.exception, SystemExit):
+                seen.append(repr(result.exception))
+        assert "failed" in seen[0] and '"level"' in seen[1], seen
+        for args in (
+            ["status", "--db", f"sqlite:///{db}"],
+            ["status", "--db", f"sqlite:///{db}", "--format", "json"],
+            ["status", "creator:mara:youtube:@glowwithmara", "--db", f"sqlite:///{db}"],
+            ["alerts", "--config", str(cfg), "pending"],
+            ["alerts", "--config", str(cfg), "pending", "--format", "json"],
+            ["alerts", "--config", str(cfg), "send"],
+        ):
+            out = cli(*args, env=env)
+            seen.append(out.output)
+        # the failures really happened and were recorded, each kind of them
+        assert "auth" in seen[2] and "unavailable" in seen[2], seen[2]
+        assert "retrying" in seen[5] or "dead" in seen[5], seen[5]
+        # every row of every table, as stored
+        import sqlite3
+
+        with sqlite3.connect(db) as conn:
+            tables = [
+                r[0] for r in conn.execute("select name from sqlite_master where type='table'")
+            ]
+            for table in tables:
+                seen.extend(repr(row) for row in conn.execute(f'select * from "{table}"'))
+    finally:
+        smtp.__exit__(None, None, None)
+        for server in servers:
+            server.stop()
+    everything = "\n".join(seen)
+    assert "echo" in everything or "HTTP" in everything  # the errors are there, just clean
+    for name, value in [*SECRETS.items(), *(("url", u) for u in URL_SECRETS)]:
+        if name in ("SMTP_USER", "IG_USER_ID"):
+            continue  # identifiers, not secrets
+        assert value not in everything, f"{name} leaked"
+    # the platforms did receive the credentials (so the test could have leaked them)
+    sent = json.dumps(
+        [r.headers for s in servers for r in s.log] + [r.query for s in servers for r in s.log]
+    )
+    assert SECRETS["TIKTOK_TOKEN"] in sent and SECRETS["YOUTUBE_API_KEY"] in sent
