@@ -672,3 +672,126 @@ alerts:
         [r.headers for s in servers for r in s.log] + [r.query for s in servers for r in s.log]
     )
     assert SECRETS["TIKTOK_TOKEN"] in sent and SECRETS["YOUTUBE_API_KEY"] in sent
+
+
+# --- Safe YAML ----------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+UNSAFE_YAML = ("unsafe_load", "full_load", "FullLoader", "UnsafeLoader", "yaml.Loader")
+
+
+def test_every_yaml_load_in_the_code_is_safe() -> None:
+    """No yaml.load without SafeLoader, no unsafe_load/full_load, in any shipped or test file."""
+    import ast
+
+    offenders = []
+    for path in [*ROOT.glob("compliance/**/*.py"), *ROOT.glob("monitors/**/*.py"),
+                 *ROOT.glob("bench/**/*.py"), *ROOT.glob("tests/**/*.py")]:  # fmt: skip
+        if path == Path(__file__).resolve():
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            if name.endswith(("unsafe_load", "full_load", "unsafe_load_all", "full_load_all")):
+                offenders.append(f"{path}:{node.lineno}: {name}")
+            elif name in ("yaml.load", "yaml.load_all", "yaml.compose", "yaml.compose_all"):
+                loader = [ast.unparse(k.value) for k in node.keywords if k.arg == "Loader"]
+                loader += [ast.unparse(a) for a in node.args[1:2]]
+                if not loader or not all("Safe" in v or v == "_LOADER" for v in loader):
+                    offenders.append(f"{path}:{node.lineno}: {name} with {loader or 'no Loader'}")
+    assert offenders == []
+    # and the one loader the code uses is a safe one
+    from compliance import yamlfile
+
+    assert yamlfile._LOADER.__name__ in ("SafeLoader", "CSafeLoader")
+
+
+PYTHON_TAG = '!!python/object/apply:os.system ["touch {marker}"]'
+
+
+def test_a_python_tag_in_compliance_yaml_is_refused(tmp_path) -> None:
+    marker = tmp_path / "pwned"
+    cfg = tmp_path / "compliance.yaml"
+    cfg.write_text(f"jurisdiction: US\nschedule: {PYTHON_TAG.format(marker=marker)}\n", "utf-8")
+    result = cli("config", "check", str(cfg))
+    assert result.exit_code == 2, result.output
+    assert f"{cfg}:2" in result.output and "python/object/apply" in result.output
+    assert "Traceback" not in result.output
+    assert not marker.exists()
+
+
+def test_a_python_tag_in_a_rule_pack_is_refused(tmp_path) -> None:
+    import shutil
+
+    marker = tmp_path / "pwned"
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    rule = sorted((rules / "ftc").glob("*.yaml"))[-1]
+    rule.write_text(
+        rule.read_text("utf-8") + f"\nextra: {PYTHON_TAG.format(marker=marker)}\n", "utf-8"
+    )
+    result = cli("rules", "list", "--rules", str(rules))
+    assert result.exit_code == 2, result.output
+    assert rule.name in result.output and "python/object/apply" in result.output
+    assert "Traceback" not in result.output
+    assert not marker.exists()
+
+
+# --- File permissions ---------------------------------------------------------------------------
+
+
+@pytest.fixture(params=[0o022, 0o000], ids=["umask022", "umask000"])
+def umask(request) -> Iterator[int]:
+    import os
+
+    old = os.umask(request.param)
+    yield request.param
+    os.umask(old)
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_database_and_its_wal_files_are_owner_only(umask, tmp_path, monkeypatch) -> None:
+    # the default location: the data directory is created too
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("COMPLIANCE_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["check", "--text", "#ad hi", "--record"])
+    assert result.exit_code == 0, result.output
+    db = next((tmp_path / "xdg").rglob("compliance.db"))
+    assert mode(db) == 0o600 and mode(db.parent) == 0o700
+    # a path given with --db, with WAL files alive while a connection is open
+    from compliance.store.db import open_store
+
+    given = tmp_path / "given.db"
+    store = open_store(f"sqlite:///{given}")
+    with store.write() as session:
+        session.connection().exec_driver_sql("CREATE TABLE t (x)")
+    wal = [given.with_name(given.name + s) for s in ("-wal", "-shm")]
+    assert all(p.exists() for p in wal)
+    assert [mode(p) for p in (given, *wal)] == [0o600, 0o600, 0o600]
+    store.close()
+
+
+def test_evidence_bundles_and_output_files_are_owner_only(umask, hostile_db, tmp_path) -> None:
+    url, _ = hostile_db
+    bundle = tmp_path / "evidence" / "v1"
+    result = cli("violations", "show", "1", "--db", url, "--evidence", str(bundle))
+    assert result.exit_code == 0, result.output
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    dirs = [bundle.parent, bundle, *(p for p in bundle.rglob("*") if p.is_dir())]
+    assert files and {mode(p) for p in files} == {0o600}
+    assert {mode(p) for p in dirs} == {0o700}
+    for args in (
+        ["report", "--db", url],
+        ["violations", "export", "--db", url, "--format", "json"],
+    ):
+        out = tmp_path / f"{args[0]}.out"
+        assert cli(*args, "--output", str(out)).exit_code == 0
+        assert mode(out) == 0o600
+    out = tmp_path / "check.out"
+    cli("check", "--text", "@glowlab hi", "--output", str(out))
+    assert mode(out) == 0o600
