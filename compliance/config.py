@@ -58,6 +58,7 @@ PLATFORM_KEYS = (
     "key_env",
     "user_id_env",
     "instances",
+    "allow_hosts",
     "timeout",
     "requests_per_minute",
     "page_size",
@@ -150,6 +151,8 @@ class PlatformSettings:
     key_env: str | None = None
     user_id_env: str | None = None
     instances: Mapping[str, str] = field(default_factory=dict)
+    # Extra hosts that URLs and accounts from the command line may reach (host or *.domain).
+    allow_hosts: tuple[str, ...] = ()
     timeout: float | None = None
     requests_per_minute: int | None = None
     page_size: int | None = None
@@ -331,6 +334,7 @@ class Config:
             "key": value("key_env"),
             "user_id": value("user_id_env"),
             "instances": dict(settings.instances),
+            "allow_hosts": settings.allow_hosts,
             "page_size": settings.page_size,
             "options": dict(settings.options),
         }

@@ -287,6 +287,7 @@ class ConfigReader:
                     env_where[(name, key)] = self.doc.where(*keys, key)
                 settings[key] = env
             settings["instances"] = self.instances(data.get("instances"), *keys, "instances")
+            settings["allow_hosts"] = self.hosts(data.get("allow_hosts"), *keys, "allow_hosts")
             timeout = self.duration_or_seconds(data.get("timeout"), *keys, "timeout")
             settings["timeout"] = timeout
             settings["requests_per_minute"] = self.positive_int(
@@ -338,6 +339,25 @@ class ConfigReader:
             return float(value)
         span = self.duration(value, *keys)
         return span.total_seconds() if span is not None else None
+
+    def hosts(self, value: Any, *keys: Any) -> tuple[str, ...]:
+        """Host names (``social.example``) or ``*.`` and a domain (every subdomain); no scheme,
+        port or path: the SSRF guard matches names, and checks the addresses itself."""
+        out = []
+        names = self.names(value, *keys)
+        for i, host in enumerate(names):
+            bare = host.strip().lower()
+            name = bare[2:] if bare.startswith("*.") else bare
+            if not re.fullmatch(DOMAIN_PATTERN, name):
+                at = (*keys, i) if isinstance(value, list) else keys
+                self.error(
+                    f"expected a host name such as social.example or *.example.org "
+                    f"(no scheme, port or path), got {host!r}",
+                    *at,
+                )
+                continue
+            out.append(bare)
+        return tuple(out)
 
     def instances(self, value: Any, *keys: Any) -> dict[str, str]:
         if value is None:

@@ -1,4 +1,4 @@
-"""Escaping for where attacker-controlled text goes: terminals and spreadsheets.
+"""Escaping for where attacker-controlled text goes: terminals, spreadsheets, trackers and chats.
 
 Captions, handles and brand names come from creators and scrapers; every output
 passes them through the function for its medium. Shared by the report writers,
@@ -34,6 +34,29 @@ def csv_safe(value: object) -> object:
     if value[0] in "=+-@\t\r|%":
         return "'" + value
     return value
+
+
+# A reference sigil followed by what would make it a reference: GitHub/GitLab/Discord
+# @mentions (@everyone, @here, GitLab @all), issue and merge-request refs (#123, !123),
+# GitLab's ~label, %milestone, $snippet and &epic; Discord's <@123> and <@&456>.
+# Hashtags (#ad) are left alone: only "#" and a digit is an issue reference.
+_REFERENCE = re.compile(r"([@~%])(?=\w)|([#!$&])(?=\d)")
+WORD_JOINER = "\u2060"
+
+
+def defuse_references(text: str) -> str:
+    r"""``text`` with a WORD JOINER (U+2060, invisible, no width) after every ``@``, ``~`` and
+    ``%`` followed by a letter or digit and every ``#``, ``!``, ``$`` and ``&`` followed by a
+    digit, so that pasted into GitHub, GitLab, Jira, Discord or Teams a caption's
+    ``@everyone`` pings nobody and its ``#123`` or ``!45`` links no issue or merge request.
+
+    Why a joiner and not backticks: trackers find mentions and references in the text they
+    render, after Markdown and HTML entities are decoded, so escaping (``\@``, ``&#64;``)
+    does not stop them; a code span would, but changes how every caption looks and needs
+    its own escaping of backticks and pipes. The joiner breaks the pattern (a mention needs
+    a letter or digit right after ``@``) and reads the same.
+    """
+    return _REFERENCE.sub(lambda m: m.group() + WORD_JOINER, text)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -94,6 +94,15 @@ def _construct(
     error_type: type[YamlError],
 ) -> Any:
     lines.setdefault(key, node.start_mark.line + 1)
+    if node.tag not in _PLAIN_TAGS:
+        # Composing never runs a tag, but a !!python/... tag (or any other application tag)
+        # in a config or rule file is an attack or a mistake: refuse it, naming the line.
+        shown = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise error_type(
+            f"{path}:{node.start_mark.line + 1}",
+            f"unsupported YAML tag {shown!r}: only plain YAML values (strings, numbers, "
+            "booleans, dates, lists and mappings) are read",
+        )
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for k_node, v_node in node.value:
@@ -112,6 +121,11 @@ def _construct(
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+# The tags of plain YAML (what the safe loader resolves untagged values to).
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+)
 
 
 def _scalar(node: yaml.Node) -> Any:

@@ -106,6 +106,19 @@ class NotConfigured(FetchError):
     transient = False
 
 
+class HostRefused(NotConfigured):
+    """A request (or a redirect) to a host the source may not contact: not a host of the
+    platform nor of compliance.yaml, or one that resolves to a private, loopback,
+    link-local, multicast or reserved address (SSRF). Refused before anything is sent.
+
+    ``url`` is the refused address without its query (which may carry a key).
+    """
+
+    def __init__(self, message: str, *, url: str, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.url = url
+
+
 KINDS: tuple[str, ...] = tuple(
     c.kind
     for c in (

@@ -21,6 +21,16 @@ Every source talks to its platform through a :class:`PlatformClient` made by
 Messages never carry a secret: URLs and texts go through :func:`monitors.errors.redact`
 with the configured secret values, bearer tokens of the request headers included.
 
+Every request, and every hop of a redirect, first passes the client's
+:class:`HostPolicy` (an httpx request event hook, so it sees each hop httpx
+follows): the SSRF guard. Hosts of the base URLs written in compliance.yaml are
+trusted as written (a proxy, a test fake on loopback); any other host must be one
+of the platform's public hosts or listed in ``platforms.<name>.allow_hosts``, must be
+reached over https, and must resolve only to public addresses. So a URL or account
+typed on the command line (``https://127.0.0.1/@x/1``, ``mastodon:@a@10.0.0.5``) and
+a platform that redirects to ``169.254.169.254`` are refused with one line
+(:class:`~monitors.errors.HostRefused`) before anything is sent there.
+
 Libraries: tenacity does the retry loop (its ``sleep`` is injectable, so tests
 record waits instead of sleeping, and its ``wait`` is a plain callable that can
 read Retry-After from the failed attempt). pyrate-limiter was considered for the
@@ -37,6 +47,8 @@ validators in the monitor's state row in the database, not in a cache directory.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, MutableMapping
@@ -48,7 +60,7 @@ from typing import Any, Protocol
 import httpx
 import tenacity
 
-from monitors.errors import BotWall, Malformed, RateLimited, Unavailable, redact
+from monitors.errors import BotWall, HostRefused, Malformed, RateLimited, Unavailable, redact
 
 try:
     _VERSION = metadata.version("compliance")
@@ -207,8 +219,171 @@ def _reset_time(value: str, now: float) -> float | None:
     return now + number  # IETF RateLimit-Reset: seconds from now
 
 
+# --- the SSRF guard -------------------------------------------------------------------------
+
+# The hosts each platform's sources reach on their own (API, web pages, subtitle CDNs):
+# exact names, or "*.suffix" for any subdomain. Mastodon has no fixed host: only the two
+# instances run by Mastodon gGmbH are known; others are configured or allow-listed.
+PUBLIC_HOSTS: dict[str, tuple[str, ...]] = {
+    "tiktok": (
+        "tiktok.com",
+        "*.tiktok.com",
+        "*.tiktokapis.com",
+        "*.tiktokcdn.com",
+        "*.tiktokcdn-us.com",
+        "*.tiktokcdn-eu.com",
+        "*.tiktokv.com",
+        "*.byteoversea.com",
+        "*.ibytedtos.com",
+    ),
+    "instagram": ("graph.facebook.com",),
+    "youtube": ("www.googleapis.com", "youtube.com", "*.youtube.com"),
+    "bluesky": ("bsky.app", "*.bsky.app", "bsky.social", "*.bsky.network"),
+    "mastodon": ("mastodon.social", "mastodon.online"),
+    "x": ("x.com", "*.x.com", "twitter.com", "api.twitter.com"),
+}
+PUBLIC_HOSTS["twitter"] = PUBLIC_HOSTS["x"]
+
+Resolver = Callable[[str, int], list[str]]
+
+# IPv6 ranges that embed an IPv4 address the packet really goes to (NAT64 well-known prefix).
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def system_resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (IPv4 and IPv6), as the connection would see them."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def address_problem(address: str) -> str | None:
+    """Why ``address`` must not be contacted ("loopback", "private", ...), or None when it is a
+    public unicast address. IPv4-mapped, 6to4, Teredo and NAT64 IPv6 addresses are judged by
+    the IPv4 address inside them."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner: list[ipaddress.IPv4Address] = []
+        if ip.ipv4_mapped is not None:
+            inner.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            inner.append(ip.sixtofour)
+        if ip.teredo is not None:
+            inner.extend(ip.teredo)
+        if ip in _NAT64:
+            inner.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        for embedded in inner:
+            problem = address_problem(str(embedded))
+            if problem is not None:
+                return f"{problem} (inside {ip})"
+    checks = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+    )
+    for name, hit in checks:
+        if hit:
+            return name
+    if not ip.is_global:  # e.g. 100.64.0.0/10, shared carrier-grade NAT space
+        return "not globally routable"
+    return None
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parsed = httpx.URL(url)
+    return parsed.host.lower(), parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+def _matches(host: str, pattern: str) -> bool:
+    pattern = pattern.lower().rstrip(".")
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return host == pattern
+
+
+def _shown(url: httpx.URL) -> str:
+    """A URL for a message: scheme, host, port and path; never the query (keys live there)."""
+    return str(url.copy_with(query=None, fragment=None))
+
+
+@dataclass(frozen=True)
+class HostPolicy:
+    """Which hosts one platform's client may contact: the SSRF guard.
+
+    ``trusted``: (host, port) of the base URLs written in compliance.yaml (``api_url``,
+    ``web_url``, Mastodon ``instances``): contacted as written, loopback included, since
+    the operator chose them. ``allowed``: host patterns (``name`` or ``*.suffix``): the
+    platform's public hosts plus ``allow_hosts``; these must be reached over https and
+    every address they resolve to must be public (checked at each request and redirect).
+    Anything else is refused. ``resolve`` is injectable so that tests can say what a
+    name resolves to without DNS.
+    """
+
+    platform: str
+    trusted: frozenset[tuple[str, int]] = frozenset()
+    allowed: tuple[str, ...] = ()
+    resolve: Resolver = system_resolve
+
+    @classmethod
+    def build(
+        cls,
+        platform: str,
+        *,
+        trusted_urls: tuple[str | None, ...] = (),
+        allow_hosts: tuple[str, ...] = (),
+        resolve: Resolver = system_resolve,
+    ) -> HostPolicy:
+        """The policy of ``platform``: its public hosts, ``allow_hosts``, and the configured
+        base URLs ``trusted_urls`` (None entries are skipped)."""
+        trusted = frozenset(_host_port(u) for u in trusted_urls if u)
+        allowed = PUBLIC_HOSTS.get(platform, ()) + tuple(h.lower() for h in allow_hosts)
+        return cls(platform, trusted, allowed, resolve)
+
+    def check(self, url: httpx.URL) -> None:
+        """Return when ``url`` may be contacted; raise HostRefused naming it and why, or
+        httpx.ConnectError when its name does not resolve (retried like any connect error)."""
+        scheme = url.scheme
+        host = url.host.lower().rstrip(".")
+        port = url.port or (443 if scheme == "https" else 80)
+        if scheme not in ("http", "https"):
+            self._refuse(url, f"the scheme {scheme!r} is not http or https")
+        if (host, port) in self.trusted:
+            return
+        if not any(_matches(host, pattern) for pattern in self.allowed):
+            self._refuse(
+                url,
+                f"{host} is not a {self.platform} host; to allow it, add it to "
+                f"platforms.{self.platform}.allow_hosts in compliance.yaml",
+            )
+        if scheme != "https":
+            self._refuse(url, f"{host} must be reached over https")
+        try:
+            addresses = self.resolve(host, port)
+        except OSError as exc:
+            raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from None
+        if not addresses:
+            raise httpx.ConnectError(f"cannot resolve {host}: no addresses")
+        for address in addresses:
+            problem = address_problem(address)
+            if problem is not None:
+                self._refuse(url, f"{host} resolves to {address}, a {problem} address")
+
+    def _refuse(self, url: httpx.URL, why: str) -> None:
+        raise HostRefused(
+            f"refused to contact {_shown(url)}: {why}",
+            url=_shown(url),
+            platform=self.platform,
+        )
+
+
 class PlatformClient:
-    """An httpx client for one platform with retries, budget, validators and redaction."""
+    """An httpx client for one platform with retries, budget, validators, redaction and
+    the host policy (every request and redirect hop is checked before it is sent)."""
 
     def __init__(
         self,
@@ -221,8 +396,10 @@ class PlatformClient:
         transport: httpx.BaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
+        hosts: HostPolicy | None = None,
     ) -> None:
         self.platform = platform
+        self.hosts = hosts if hosts is not None else HostPolicy.build(platform)
         self.settings = settings
         self.budget = budget
         self._sleep = sleep
@@ -234,6 +411,8 @@ class PlatformClient:
             headers={"user-agent": settings.user_agent, **self._headers},
             transport=transport,
             follow_redirects=True,
+            # httpx runs request hooks before every hop, redirects included.
+            event_hooks={"request": [self._guard]},
         )
 
     # --- public ---------------------------------------------------------------
@@ -289,6 +468,10 @@ class PlatformClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _guard(self, request: httpx.Request) -> None:
+        """The request event hook: the host policy, before every request and redirect hop."""
+        self.hosts.check(request.url)
 
     # --- the retry loop ---------------------------------------------------------
     def _send(
@@ -352,6 +535,16 @@ class PlatformClient:
             self.budget.acquire()
         try:
             response = self._client.request(method, url, params=params, headers=headers, json=json)
+        except HostRefused as exc:
+            if _host_port(exc.url) != _host_port(url):
+                # A hop of a redirect: say where from, so the platform's answer is visible.
+                raise HostRefused(
+                    f"{target} redirected to a host that is not allowed: {exc.message}",
+                    url=exc.url,
+                    platform=self.platform,
+                    target=target,
+                ) from None
+            raise
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -431,8 +624,10 @@ def make_client(
     transport: httpx.BaseTransport | None = None,
     headers: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
+    hosts: HostPolicy | None = None,
 ) -> PlatformClient:
-    """The client for ``platform``: the process-wide budget of that platform when it has a rate."""
+    """The client for ``platform``: the process-wide budget of that platform when it has a rate,
+    and ``hosts`` as its host policy (default: the platform's public hosts only)."""
     if budget is None and settings.requests_per_minute:
         budget = shared_budget(platform, settings.requests_per_minute)
     return PlatformClient(
@@ -444,4 +639,5 @@ def make_client(
         transport=transport,
         headers=headers,
         clock=clock,
+        hosts=hosts,
     )

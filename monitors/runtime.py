@@ -23,7 +23,7 @@ from compliance.model import Post, Verdict
 from compliance.store.changes import OnChanges
 from compliance.store.db import Store
 from compliance.store.group import GroupWriter
-from monitors.http import HttpSettings, PlatformClient, make_client, platform_budget
+from monitors.http import HostPolicy, HttpSettings, PlatformClient, make_client, platform_budget
 from monitors.run import Job, RunResult, run_monitor
 from monitors.sources import source_class
 from monitors.sources.base import Source, SourceSettings
@@ -73,6 +73,11 @@ class Runtime:
                     budget=budget,
                     secrets=settings.secrets,
                     transport=self.transport,
+                    hosts=HostPolicy.build(
+                        platform,
+                        trusted_urls=settings.base_urls,
+                        allow_hosts=settings.allow_hosts,
+                    ),
                 )
                 self._clients[platform] = client
                 found = source_class(platform)(client, settings)  # type: ignore[call-arg]

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fakes.harness import reset, serve
 from fakes.server import FakeServer
 from fakes.world import World
 
-from monitors.http import HttpSettings, PlatformClient, make_client
+from monitors.http import HostPolicy, HttpSettings, PlatformClient, make_client
 from monitors.sources.base import SourceSettings
 
 NOW = 1_794_643_700.0  # the injected wall clock: 100 s before the fixtures' reset times
@@ -28,10 +29,27 @@ class Waits(list[float]):
         self.append(seconds)
 
 
+class LoopbackPolicy(HostPolicy):
+    """The platform's host policy, plus every port of 127.0.0.1 trusted: the fakes' host,
+    as if each test had written its fake's URL as a base URL in compliance.yaml. (The
+    SSRF guard itself is tested in test_security.py with exactly configured URLs.)"""
+
+    def check(self, url: httpx.URL) -> None:
+        if url.host == "127.0.0.1":
+            return
+        super().check(url)
+
+
+def loopback(platform: str) -> HostPolicy:
+    """``platform``'s public hosts, and the fakes on 127.0.0.1."""
+    base = HostPolicy.build(platform)
+    return LoopbackPolicy(base.platform, base.trusted, base.allowed)
+
+
 def client(platform: str, waits: Waits, **http: Any) -> PlatformClient:
     """A real client for ``platform``: short backoff, recorded waits, the fixtures' clock."""
     settings = HttpSettings(**{"retries": 3, "backoff": 0.5, "timeout": 5.0, **http})
-    return make_client(platform, settings, sleep=waits, clock=lambda: NOW)
+    return make_client(platform, settings, sleep=waits, clock=lambda: NOW, hosts=loopback(platform))
 
 
 def fresh(server: FakeServer) -> FakeServer:

@@ -217,7 +217,8 @@ def test_apprise_delivers_through_its_json_notifier_on_loopback():
     assert outcome.ok
     [request] = server.requests
     sent = request.json()
-    assert sent["title"].startswith("[compliance] New violation: @maya")
+    # mentions are defused with a word joiner (compliance.safe.defuse_references)
+    assert sent["title"].startswith("[compliance] New violation: @\u2060maya")
     assert "»#sp«" in sent["message"]
     assert not bad.ok and "nonsense" not in bad.error
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from fakes.server import BOT_WALL, FakeServer, Request, Response, fixture, json_response
+from source_helpers import loopback
 
 from monitors.errors import BotWall, Malformed, RateLimited, Unavailable
 from monitors.http import (
@@ -72,7 +73,13 @@ def client(
 ) -> PlatformClient:
     settings = HttpSettings(**{"retries": 4, "backoff": 1.0, "max_wait": 120.0, **kw})  # type: ignore[arg-type]
     return make_client(
-        "testplatform", settings, sleep=waits, clock=lambda: NOW, secrets=secrets, headers=headers
+        "testplatform",
+        settings,
+        sleep=waits,
+        clock=lambda: NOW,
+        secrets=secrets,
+        headers=headers,
+        hosts=loopback("testplatform"),
     )
 
 
@@ -306,7 +313,12 @@ def test_client_waits_for_the_budget_before_each_attempt(server: FakeServer) -> 
     server.fail("/ok", Response(500, b""), times=1)
     waits = Waits()
     with make_client(
-        "t", HttpSettings(backoff=0.0), budget=budget, sleep=waits, clock=lambda: NOW
+        "t",
+        HttpSettings(backoff=0.0),
+        budget=budget,
+        sleep=waits,
+        clock=lambda: NOW,
+        hosts=loopback("t"),
     ) as http:
         http.get(f"{server.url}/ok")
         http.get(f"{server.url}/ok")

@@ -522,3 +522,16 @@ def test_a_share_that_cannot_start_stops_the_daemon_with_status_2(world, fakes, 
     assert "no rule 'FTC.X999'" in proc.stderr
     assert "cannot start (status 2); stopping" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_recorded_post_whose_url_now_answers_not_found_is_marked_gone(world, fakes, tmp_path):
+    _, servers = fakes
+    post = world.accounts[("tiktok", "glowwithmara")].posts[0]
+    cfg = config_file(tmp_path, servers)
+    url = f"https://www.tiktok.com/@glowwithmara/video/{post.id}"
+    assert run("check", url, "--config", str(cfg)).exit_code == 1
+    world.delete(post)
+    result = run("check", url, "--config", str(cfg))
+    assert result.exit_code == 2, result.output
+    assert "marked gone (its evidence is kept)" in result.output
+    assert "Traceback" not in result.output

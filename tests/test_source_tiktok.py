@@ -13,6 +13,7 @@ from fakes import tiktok as fake_tiktok
 from fakes.harness import reset, serve
 from fakes.server import BOT_WALL, FakeServer, Response, fixture, fixture_json, json_response
 from fakes.world import World
+from source_helpers import loopback
 
 from monitors.errors import (
     AuthExpired,
@@ -40,7 +41,12 @@ class Setup:
     waits: list[float]
 
     def source(self, token: str | None = None, **kw: object) -> TikTokSource:
-        http = make_client("tiktok", HttpSettings(retries=2, backoff=0.5), sleep=self.waits.append)
+        http = make_client(
+            "tiktok",
+            HttpSettings(retries=2, backoff=0.5),
+            sleep=self.waits.append,
+            hosts=loopback("tiktok"),
+        )
         settings = SourceSettings(
             api_url=self.server.url,
             web_url=self.server.url,

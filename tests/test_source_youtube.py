@@ -14,6 +14,7 @@ from fakes import youtube as fake_youtube
 from fakes.harness import reset, serve
 from fakes.server import BOT_WALL, FakeServer, Response, fixture, fixture_json
 from fakes.world import World
+from source_helpers import loopback
 
 from monitors.errors import (
     AuthExpired,
@@ -42,7 +43,12 @@ class Setup:
     waits: list[float]
 
     def source(self, key: str | None = KEY, **kw: object) -> YouTubeSource:
-        http = make_client("youtube", HttpSettings(retries=2, backoff=0.5), sleep=self.waits.append)
+        http = make_client(
+            "youtube",
+            HttpSettings(retries=2, backoff=0.5),
+            sleep=self.waits.append,
+            hosts=loopback("youtube"),
+        )
         settings = SourceSettings(
             api_url=f"{self.server.url}/youtube/v3", web_url=self.server.url, key=key, **kw
         )  # type: ignore[arg-type]

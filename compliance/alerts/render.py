@@ -33,8 +33,10 @@ SLACK_MAX_HEADER = 150
 SLACK_MAX_CONTEXT = 2000
 # Caption shown around the offending span (characters either side).
 EXCERPT_CONTEXT = 120
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_HEADER_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# Controls (newline and tab kept) and the bidi overrides and isolates that can make a
+# caption read differently from its characters in a mail client or in Slack.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_HEADER_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 _HTTP_URL = re.compile(r"^https?://[^\s<>|\"'\\]+$", re.IGNORECASE)
 _TITLES = {
     "opened": "New violation",

@@ -67,12 +67,28 @@ def source_settings(
     config: Config | None, platform: str, environ: Mapping[str, str] = os.environ
 ) -> SourceSettings:
     """``platform``'s source settings: compliance.yaml's section, else the default variables."""
+    from dataclasses import replace
+
     from monitors.sources.base import SourceSettings
 
     if config is not None and platform in config.platforms:
-        return SourceSettings(**config.source_settings(platform, environ))
-    names = DEFAULT_ENV.get(platform, {})
-    return SourceSettings(**{k: environ.get(v) or None for k, v in names.items()})
+        settings = SourceSettings(**config.source_settings(platform, environ))
+    else:
+        names = DEFAULT_ENV.get(platform, {})
+        settings = SourceSettings(**{k: environ.get(v) or None for k, v in names.items()})
+    if config is not None and platform == "mastodon":
+        # The instances of the accounts written in compliance.yaml are the operator's choice:
+        # allowed (and, like every allowed host, checked to resolve to public addresses).
+        hosts = sorted(
+            {
+                a.handle.rsplit("@", 1)[-1].lower()
+                for c in config.creators.values()
+                for a in c.accounts
+                if a.platform == "mastodon"
+            }
+        )
+        settings = replace(settings, allow_hosts=settings.allow_hosts + tuple(hosts))
+    return settings
 
 
 def http_settings(config: Config | None, platform: str) -> HttpSettings:
@@ -399,9 +415,7 @@ def _check_post(
         return recorder.close()
 
 
-def _mark_gone_if_recorded(
-    store: Store, platform: str, url: str, source: Any, runtime: Runtime
-) -> None:
+def _mark_gone_if_recorded(store: Store, platform: str, url: str, source: Any) -> None:
     """A post we have on record that its platform now says is deleted: marked gone, kept."""
     from compliance.store.gone import mark_gone
 

@@ -34,9 +34,14 @@ output_option = click.option(
 
 def open_output(path: str) -> IO[str]:
     """``--output`` opened for writing ('-' is standard output); a path that cannot be written
-    is one line and exit 2, before anything is checked or read (exit 1 means violations)."""
+    is one line and exit 2, before anything is checked or read (exit 1 means violations).
+    The file is made 0600: it holds captions (see compliance.private)."""
     try:
-        return click.open_file(path, "w", encoding="utf-8")  # type: ignore[no-any-return]
+        if path == "-":
+            return click.open_file(path, "w", encoding="utf-8")  # type: ignore[no-any-return]
+        from compliance.private import open_private
+
+        return open_private(path)
     except OSError as exc:
         fail(f"{path}: cannot write: {exc.strerror or exc}")
 

@@ -32,6 +32,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from compliance.private import create_private, make_dirs
+
 ENV_VAR = "COMPLIANCE_DATABASE_URL"
 DEFAULT_FILE = "compliance.db"
 # Seconds a writer waits for another one before "database is locked". Generous,
@@ -204,12 +206,19 @@ def open_store(
 
 
 def _make_parent_dir(url: URL, *, default: bool) -> None:
-    """Create the data directory of the default SQLite file; other paths must exist."""
-    if default and url.database:
-        try:
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create {Path(url.database).parent}: {exc.strerror}") from None
+    """Create the data directory of the default SQLite file (0700); other paths must exist.
+    A new database file is created here, 0600, before SQLite opens it: SQLite gives its
+    -wal and -shm files the database file's mode, so the whole record stays owner-only."""
+    if not url.database or url.database == ":memory:" or url.query.get("mode") == "memory":
+        return
+    path = Path(url.database)
+    try:
+        if default:
+            make_dirs(path.parent)
+        if path.parent.is_dir():
+            create_private(path)
+    except OSError as exc:
+        raise StoreError(f"cannot create {path}: {exc.strerror}") from None
 
 
 def _engine_options(url: URL) -> dict[str, Any]:

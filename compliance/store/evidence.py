@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from compliance.private import make_dirs, write_private
 from compliance.store.queries import check_results, iso, raw_responses, violation_detail
 
 MANIFEST = "SHA256SUMS"
@@ -121,16 +122,17 @@ def write_bundle(
 
     try:
         written = []
+        # Captions, notes and raw responses: owner-only files and directories.
         for name, data in sorted(files.items()):
             path = directory / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            make_dirs(path.parent)
+            write_private(path, data)
             written.append(path)
         lines = [
             f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
         ]
         manifest = directory / MANIFEST
-        manifest.write_text("".join(lines), encoding="utf-8")
+        write_private(manifest, "".join(lines).encode("utf-8"))
         written.append(manifest)
     except OSError as exc:
         raise EvidenceError(f"cannot write {directory}: {exc.strerror or exc}") from None

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from compliance.excerpt import Excerpt
 from compliance.excerpt import excerpt as cut_excerpt
-from compliance.safe import terminal_safe
+from compliance.safe import defuse_references, terminal_safe
 from compliance.store.models import (
     UNRESOLVED,
     Account,
@@ -448,12 +448,14 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~!#])")
 
 
 def md_escape(value: object) -> str:
-    """A value safe inside Markdown text and table cells: no markup, no HTML, one line."""
+    """A value safe inside Markdown text and table cells: no markup, no HTML, one line, and
+    no mention or issue reference that would ping or link when pasted into a tracker."""
     if value is None:
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = defuse_references(str(value))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = re.sub(r"[\r\n\t\u2028\u2029]+", " ", text)
     # Escape sequences (ESC ] 0; ... BEL, ESC [2J) must not reach a terminal that shows
     # the file, and bidi overrides must not reorder it.
@@ -469,6 +471,16 @@ def when(value: str | None) -> str:
     return parsed.strftime("%Y-%m-%d %H:%M UTC") if parsed is not None else str(value)
 
 
+def _html_text(value: object) -> object:
+    """A value for the HTML template (autoescaped afterwards): text made terminal-safe;
+    markup the template itself made (Markup) is left alone."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return terminal_safe(value)
+    return value
+
+
 def _environment(fmt: str) -> Any:
     import jinja2
 
@@ -476,6 +488,9 @@ def _environment(fmt: str) -> Any:
         env = jinja2.Environment(
             loader=jinja2.PackageLoader("compliance.store", "templates"),
             autoescape=True,
+            # Escape sequences and bidi overrides shown as \u001b, \u202e: invisible in a
+            # browser but live in a terminal that shows the file, and able to reorder a line.
+            finalize=_html_text,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

@@ -67,6 +67,15 @@ class SourceSettings:
     instances: Mapping[str, str] = field(default_factory=dict)
     page_size: int | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Hosts beyond the platform's own that user-supplied URLs and accounts may reach
+    # (``platforms.<name>.allow_hosts``, and the Mastodon instances of configured accounts).
+    allow_hosts: tuple[str, ...] = ()
+
+    @property
+    def base_urls(self) -> tuple[str, ...]:
+        """The base URLs written in compliance.yaml: their hosts are trusted as written."""
+        urls = (self.api_url, self.web_url, *self.instances.values())
+        return tuple(u for u in urls if u)
 
     @property
     def secrets(self) -> tuple[str, ...]:

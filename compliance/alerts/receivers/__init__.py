@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from compliance.alerts.config import Receiver
 from compliance.alerts.render import Message
@@ -44,11 +45,34 @@ class Transport(Protocol):
         ...
 
 
+def _secret_parts(value: str) -> list[str]:
+    """A secret and, when it is a URL, the parts of it that are secret on their own: its path
+    and query, and their long pieces (a Slack webhook's path, a ``?token=``), since error
+    pages and proxies echo the request path without the scheme and host."""
+    parts = [value]
+    split = urlsplit(value)
+    if split.scheme and split.netloc:
+        rest = split.path + (f"?{split.query}" if split.query else "")
+        if len(rest) > 1:
+            parts.append(rest)
+        pieces = re.split(r"[/?&=#]", rest)
+        parts.extend(p for p in pieces if len(p) >= SECRET_PIECE)
+        if split.password:
+            parts.append(split.password)
+    return sorted(parts, key=len, reverse=True)  # longest first: no half-replaced leftovers
+
+
+# The shortest piece of a secret URL redacted on its own (Slack's and webhook tokens are 24+).
+SECRET_PIECE = 12
+
+
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """Error text safe to store and show: secret values and URLs replaced, one line."""
+    """Error text safe to store and show: secret values (and the secret parts of secret
+    URLs) and URLs replaced, one line. The one redaction of the alerts' receivers."""
     for value in secrets:
         if value:
-            text = text.replace(value, "***")
+            for part in _secret_parts(value):
+                text = text.replace(part, "***")
     text = _URL.sub("<url>", text)
     return " ".join(text.split())[:500]
 

@@ -14,6 +14,7 @@ from typing import Any
 from compliance.alerts.config import AppriseConfig, SecretMissing, secret
 from compliance.alerts.receivers import OK, Outcome, failed, scrubbed_logs
 from compliance.alerts.render import Message
+from compliance.safe import defuse_references
 
 
 class AppriseTransport:
@@ -44,7 +45,14 @@ class AppriseTransport:
                     )
             outcomes = []
             for message in messages:
-                ok = client.notify(title=message.subject, body=message.text)
+                # Plain text (Apprise escapes it for HTML and Markdown targets), with every
+                # @mention defused: Apprise's Discord plugin turns a body's "@everyone" or
+                # "<@123>" into a real ping, and captions are written by strangers.
+                ok = client.notify(
+                    title=defuse_references(message.subject),
+                    body=defuse_references(message.text),
+                    body_format="text",  # apprise.NotifyFormat.TEXT (apprise is imported lazily)
+                )
                 outcomes.append(
                     OK if ok else Outcome(False, "Apprise could not deliver to every URL")
                 )

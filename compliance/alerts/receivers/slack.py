@@ -59,7 +59,7 @@ class SlackTransport:
                     client = self.webhook_client(
                         url=url, timeout=int(self.cfg.timeout), retry_handlers=[], logger=logger
                     )
-                    post = self._via_webhook(client)
+                    post = self._via_webhook(client, secrets)
                 else:
                     client = self.web_client(
                         token=token,
@@ -68,7 +68,7 @@ class SlackTransport:
                         retry_handlers=[],
                         logger=logger,
                     )
-                    post = self._via_api(client)
+                    post = self._via_api(client, secrets)
             except Exception as exc:  # a client that cannot be built: say so, without secrets
                 return failed(
                     messages, scrub(f"Slack client: {type(exc).__name__}: {exc}", secrets)
@@ -88,7 +88,9 @@ class SlackTransport:
                 outcomes.append(outcome)
         return outcomes
 
-    def _via_webhook(self, client: Any) -> Callable[[dict[str, Any]], Outcome]:
+    def _via_webhook(
+        self, client: Any, secrets: tuple[str | None, ...]
+    ) -> Callable[[dict[str, Any]], Outcome]:
         def post(part: dict[str, Any]) -> Outcome:
             resp = client.send(
                 text=part["text"], blocks=part["blocks"], unfurl_links=False, unfurl_media=False
@@ -98,12 +100,16 @@ class SlackTransport:
             retry_after = parse_retry_after(_header(resp.headers, "Retry-After"))
             body = str(resp.body or "")[:200]
             return Outcome(
-                False, scrub(f"Slack answered HTTP {resp.status_code}: {body}", ()), retry_after
+                False,
+                scrub(f"Slack answered HTTP {resp.status_code}: {body}", secrets),
+                retry_after,
             )
 
         return post
 
-    def _via_api(self, client: Any) -> Callable[[dict[str, Any]], Outcome]:
+    def _via_api(
+        self, client: Any, secrets: tuple[str | None, ...]
+    ) -> Callable[[dict[str, Any]], Outcome]:
         from slack_sdk.errors import SlackApiError
 
         def post(part: dict[str, Any]) -> Outcome:
@@ -123,7 +129,7 @@ class SlackTransport:
                 error = resp.get("error") if hasattr(resp, "get") else None
                 return Outcome(
                     False,
-                    scrub(f"Slack API HTTP {resp.status_code}: {error or 'error'}", ()),
+                    scrub(f"Slack API HTTP {resp.status_code}: {error or 'error'}", secrets),
                     retry_after,
                 )
             return OK
