@@ -352,6 +352,11 @@ class PlatformClient:
             self.budget.acquire()
         try:
             response = self._client.request(method, url, params=params, headers=headers, json=json)
+        except httpx.TooManyRedirects:
+            # A redirect loop (a login or consent wall sending us round): not retried now.
+            raise Unavailable(
+                "redirect loop (too many redirects)", platform=self.platform, target=target
+            ) from None
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:

@@ -1,0 +1,187 @@
+"""Faults: the daemon keeps running, reports the fault in one line, and catches up.
+
+Real parts throughout (processes, servers, sockets); nothing here waits on the
+wall clock for what it asserts, only for things to happen.
+
+* **Malformed platform answers**: every source (TikTok web, API and oEmbed,
+  Instagram, YouTube API and RSS, Bluesky, Mastodon, X) against every shape of
+  bad answer the fakes can give (tests/faults_matrix.py): a typed failure
+  (monitors/errors.py) or a clean read, never a crash, never a post called
+  gone, nothing stored lost, one line recorded in the monitor's state.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from fakes.server import FakeServer
+from fakes.world import World
+from faults_matrix import CASES, OK, SOURCES, TIMEOUT, Shape, Source, populate, servers
+from sqlalchemy import func, select
+
+from compliance.packs import load_packs
+from compliance.store.db import Store, open_store
+from compliance.store.models import CaptionVersion, PostRow
+from compliance.store.monitors import load_monitor_state
+from monitors.errors import KINDS, FetchError, NotFound, Private
+from monitors.http import HttpSettings, make_client
+from monitors.run import Job, RunResult, run_monitor
+from monitors.sources import source_class
+
+# --- malformed platform answers -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def platforms() -> Iterator[tuple[World, dict[str, FakeServer]]]:
+    """One fake per platform over one world: the same creator's two posts on each."""
+    world = World()
+    populate(world)
+    started = servers(world)
+    yield world, started
+    # Each stop waits out serve_forever's half-second poll: stop them together.
+    stops = [threading.Thread(target=s.stop) for s in started.values()]
+    for t in stops:
+        t.start()
+    for t in stops:
+        t.join()
+
+
+@dataclass
+class Monitored:
+    """A source's monitor with a store holding its first, complete run."""
+
+    source: Source
+    server: FakeServer
+    store: Store
+    run: Callable[[], RunResult]
+    secrets: tuple[str, ...]
+
+
+@pytest.fixture(scope="module")
+def monitored(
+    platforms: tuple[World, dict[str, FakeServer]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[Source], Monitored]]:
+    """The monitor of a source, made (and run once, cleanly) on first use."""
+    from compliance.engine import check
+
+    world, started = platforms
+    packs = load_packs()
+    made: dict[str, Monitored] = {}
+    root = tmp_path_factory.mktemp("matrix")
+
+    def get(source: Source) -> Monitored:
+        if source.name in made:
+            return made[source.name]
+        server = started[source.platform]
+        settings = source.settings(server.url)
+        http = HttpSettings(retries=1, backoff=0.001, timeout=TIMEOUT, connect_timeout=TIMEOUT)
+        # Backoff waits are recorded, not slept: the matrix is about answers, not patience.
+        client = make_client(source.platform, http, sleep=lambda _s: None)
+        fetcher = source_class(source.platform)(client, settings)  # type: ignore[call-arg]
+        store = open_store(f"sqlite:///{root / source.name}.db")
+        job = Job(
+            key=f"creator:mara:{source.name}",
+            kind="account",
+            platform=source.platform,
+            target=source.target,
+        )
+
+        def run() -> RunResult:
+            return run_monitor(
+                job,
+                fetcher,
+                store,
+                lambda post: check(post, packs),
+                now=lambda: datetime.fromtimestamp(world.now, timezone.utc),
+            )
+
+        first = run()
+        assert (first.outcome, first.new) == ("ok", 2), first.errors
+        made[source.name] = Monitored(source, server, store, run, settings.secrets)
+        return made[source.name]
+
+    yield get
+    for m in made.values():
+        m.store.close()
+
+
+def _record(store: Store) -> dict[str, Any]:
+    """What the record holds: posts (and which are gone), caption versions."""
+    with store.read() as session:
+        posts = dict(session.execute(select(PostRow.platform_post_id, PostRow.gone_at)).all())
+        versions = session.scalar(select(func.count()).select_from(CaptionVersion))
+    return {"posts": posts, "versions": versions}
+
+
+@pytest.mark.parametrize(
+    ("source", "shape"), CASES, ids=[f"{src.name}-{shape.name}" for src, shape in CASES]
+)
+def test_a_bad_answer_is_one_typed_line_and_loses_nothing(
+    source: Source, shape: Shape, monitored: Callable[[Source], Monitored]
+) -> None:
+    m = monitored(source)
+    before = _record(m.store)
+    m.server.faults.append(shape.fault(source))
+    try:
+        result = m.run()  # never raises: a crash here is the bug this test is for
+    finally:
+        m.server.faults.clear()
+    kind = OK if result.outcome == "ok" else result.error_kind
+    assert kind in shape.expect, (result.outcome, result.errors)
+    assert result.gone == 0
+    after = _record(m.store)
+    assert all(gone is None for gone in after["posts"].values()), after
+    assert set(before["posts"]) <= set(after["posts"]) and after["versions"] >= before["versions"]
+    state = load_monitor_state(m.store, f"creator:mara:{source.name}")
+    assert state is not None
+    if kind == OK:
+        assert result.new == 0 and state.last_outcome == "ok"
+    else:
+        assert kind in KINDS and result.outcome == "failed"
+        assert after == before  # a failed run records nothing
+        error = state.last_error or ""
+        assert (state.last_outcome, state.last_error_kind) == ("failed", kind)
+        assert error == result.errors[-1] and error.startswith(f"{source.platform}: ")
+        assert "\n" not in error and "Traceback" not in error and len(error) < 400
+        assert not any(secret in error for secret in m.secrets)
+        if shape.name.endswith("retry-after"):
+            assert result.retry_after == pytest.approx(3600)
+    # And the next run, with the platform itself again, reads on as before.
+    again = m.run()
+    assert again.outcome in ("ok", "not_modified") and again.new == 0, again.errors
+    assert all(gone is None for gone in _record(m.store)["posts"].values())
+
+
+TIKTOK_WEB = SOURCES[0]
+
+
+@pytest.mark.parametrize("shape", [s for s in CASES if s[0] is TIKTOK_WEB], ids=lambda c: c[1].name)
+def test_a_bad_oembed_answer_never_calls_an_existing_post_gone(
+    shape: tuple[Source, Shape], platforms: tuple[World, dict[str, FakeServer]]
+) -> None:
+    """A post by URL (``compliance check <url>``): oEmbed first, then the video page. The
+    post exists, so whatever oEmbed answers, the outcome is the post or a typed failure,
+    never "deleted" or "private" (which would mark it gone or hide it)."""
+    world, started = platforms
+    server = started["tiktok"]
+    post = next(p for p in world.accounts[("tiktok", "mara")].posts)
+    http = HttpSettings(retries=1, backoff=0.001, timeout=TIMEOUT, connect_timeout=TIMEOUT)
+    client = make_client("tiktok", http, sleep=lambda _s: None)
+    fetcher = source_class("tiktok")(client, TIKTOK_WEB.settings(server.url))  # type: ignore[call-arg]
+    oembed = Source("oembed", "tiktok", "", r"/oembed", TIKTOK_WEB.settings)
+    server.faults.append(shape[1].fault(oembed))
+    try:
+        fetched = fetcher.post(f"https://www.tiktok.com/@mara/video/{post.id}")
+    except FetchError as exc:
+        assert not isinstance(exc, NotFound | Private), exc
+        assert exc.kind in KINDS and "\n" not in str(exc)
+    else:
+        assert (fetched.post.id, fetched.post.caption) == (post.id, post.caption)
+    finally:
+        server.faults.clear()
+        client.close()
