@@ -12,20 +12,26 @@ wall clock for what it asserts, only for things to happen.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import bluesky, mastodon, tiktok
 from fakes.server import FakeServer
 from fakes.world import World
+from fault_servers import PrivatePostgres
 from faults_matrix import CASES, OK, SOURCES, TIMEOUT, Shape, Source, populate, servers
 from sqlalchemy import func, select
+from test_celery import Proc, config_file
 
 from compliance.packs import load_packs
-from compliance.store.db import Store, open_store
+from compliance.store.db import Store, StoreError, open_store
 from compliance.store.models import CaptionVersion, PostRow
 from compliance.store.monitors import load_monitor_state
 from monitors.errors import KINDS, FetchError, NotFound, Private
@@ -185,3 +191,100 @@ def test_a_bad_oembed_answer_never_calls_an_existing_post_gone(
     finally:
         server.faults.clear()
         client.close()
+
+
+# --- the daemon as a process, against servers that go away ------------------------------
+
+
+@pytest.fixture(scope="module")
+def fakes() -> Iterator[tuple[World, dict[str, FakeServer]]]:
+    """TikTok, Bluesky and Mastodon over one world (the monitors of test_celery's config)."""
+    world = World()
+    started = {name: FakeServer() for name in ("tiktok", "bluesky", "mastodon")}
+    tiktok.install(started["tiktok"], world)
+    bluesky.install(started["bluesky"], world)
+    mastodon.install(started["mastodon"], world)
+    for server in started.values():
+        server.start()
+    yield world, started
+    for server in started.values():
+        server.stop()
+
+
+def _world(world: World) -> World:
+    world.__init__(now=int(time.time()))  # type: ignore[misc]
+    world.post("tiktok", "glowwithmara", "Loving @glowlab serum, code MAYA15", age=600)
+    world.post("bluesky", "mara.bsky.social", "new @glowlab serum! code MAYA15", age=900)
+    world.post("mastodon", "mara", "Sponsored by @glowlab: the serum I use daily #ad", age=1200)
+    world.post("bluesky", "kai.bsky.social", "thanks @glowlab for the serum, code MAYA15", age=300)
+    return world
+
+
+def _served(world: World) -> set[tuple[str, str]]:
+    """Every (platform, post id) the world shows now, as the record names platforms."""
+    with world.lock:
+        return {
+            (p.platform, p.id) for account in world.accounts.values() for p in account.visible()
+        }
+
+
+def _recorded(url: str) -> set[tuple[str, str]]:
+    store = open_store(url)
+    try:
+        with store.read() as session:
+            return set(session.execute(select(PostRow.platform, PostRow.platform_post_id)).all())
+    finally:
+        store.close()
+
+
+def _until(predicate: Callable[[], bool], what: str, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            if predicate():
+                return
+        except StoreError:
+            pass  # the database is still coming back
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached: {what}")
+        time.sleep(0.1)
+
+
+def _one_line_faults(lines: list[str]) -> list[str]:
+    """The daemon's error lines; fails if anything multi-line (a traceback) was logged."""
+    text = "".join(lines)
+    assert "Traceback" not in text and "\n  File " not in text, text[-3000:]
+    return [line for line in lines if " ERROR " in line]
+
+
+def test_postgresql_restarted_mid_cycle_the_daemon_reports_and_catches_up(
+    fakes, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    world = _world(fakes[0])
+    pg = PrivatePostgres()
+    request.addfinalizer(pg.close)
+    pg.start()
+    cfg = config_file(tmp_path, fakes[1], pg.url, "1s")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("COMPLIANCE_DATABASE_URL", None)
+    daemon = Proc(["daemon", "--config", str(cfg), "--no-alerts"], env)
+    try:
+        _until(lambda: _recorded(pg.url) == _served(world), "a first cycle recorded")
+        pg.stop("immediate")  # a crash: no goodbye to the daemon's pooled connections
+        # The world moves on while the database is down.
+        world.post("bluesky", "mara.bsky.social", "posted while the database was down", age=5)
+        world.post("mastodon", "mara", "also while it was down #ad @glowlab", age=5)
+        _until(lambda: len(_one_line_faults(daemon.lines)) >= 4, "faults reported", 30)
+        time.sleep(2)  # some more cycles against a dead database
+        assert daemon.proc.poll() is None, "".join(daemon.lines)
+        pg.start()
+        _until(lambda: _recorded(pg.url) == _served(world), "the cycles after the restart")
+        assert daemon.proc.poll() is None
+    finally:
+        code = daemon.stop()
+    assert code == 0, "".join(daemon.lines)
+    faults = _one_line_faults(daemon.lines)
+    assert all(
+        ("database" in line and "outcome=error" in line) or "failed" in line for line in faults
+    )
+    print(f"{len(faults)} one-line faults while PostgreSQL was down, e.g.: {faults[0].strip()}")

@@ -224,7 +224,12 @@ def _engine_options(url: URL) -> dict[str, Any]:
         and "connect_timeout" not in url.query
     ):
         connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
-    return {"connect_args": connect_args}
+    options: dict[str, Any] = {"connect_args": connect_args}
+    if url.get_backend_name() == "postgresql":
+        # A pooled connection may have died with a server restart: test it when it is
+        # taken (one round trip), so a restart costs no run an error.
+        options["pool_pre_ping"] = True
+    return options
 
 
 def _busy_timeout(url: URL) -> float:
