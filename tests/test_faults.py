@@ -11,6 +11,8 @@ wall clock for what it asserts, only for things to happen.
 * **PostgreSQL restarted mid-cycle** (a private cluster, stopped in immediate
   mode): the daemon logs one line per failed run, keeps running, and once the
   server is back records everything the world served meanwhile.
+* **A full disk under SQLite** (SQLite's own "database or disk is full"): the
+  same, and nothing committed before is lost.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +282,62 @@ def test_postgresql_restarted_mid_cycle_the_daemon_reports_and_catches_up(
     faults = _one_line_faults(daemon.lines)
     assert faults and all("outcome=error error=database " in line for line in faults), faults
     print(f"{len(faults)} one-line faults while PostgreSQL was down, e.g.: {faults[0].strip()}")
+
+
+# --- a full disk under SQLite --------------------------------------------------------------
+
+
+def test_sqlite_disk_full_mid_cycle_is_reported_and_caught_up(
+    request: pytest.FixtureRequest, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite's own "database or disk is full" (PRAGMA max_page_count, set on every
+    connection the pool hands out, stands in for the disk): runs fail with it, in one
+    line each; the daemon keeps going; nothing committed is lost; once there is room
+    again the next cycles record what came meanwhile."""
+    from sqlalchemy import event, text
+
+    from compliance.cli.monitor import job_for, make_runtime
+    from compliance.config import load_config
+    from monitors.scheduler import Daemon, Scheduled
+
+    world, platform_fakes = request.getfixturevalue("fakes")
+    _world(world)
+    url = f"sqlite:///{tmp_path / 'record.db'}"
+    store = open_store(url)
+    room: list[int | None] = [None]  # pages the file may have; None: as many as it likes
+
+    @event.listens_for(store.engine, "checkout")
+    def _limit(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA max_page_count={room[0] or 1073741823}")
+        cursor.close()
+
+    config = load_config(config_file(tmp_path, platform_fakes, url, "1s"))
+    runtime = make_runtime(config, store, config.packs())
+    plan = [Scheduled(job_for(m), every=timedelta(seconds=0.3)) for m in config.monitors()]
+    caplog.set_level("INFO", logger="compliance")
+    daemon = Daemon(lambda: plan, runtime.run, workers=2)
+    daemon.start()
+    try:
+        _until(lambda: _recorded(url) == _served(world), "a first cycle recorded")
+        first = _recorded(url)
+        with store.read() as session:
+            room[0] = int(session.execute(text("PRAGMA page_count")).scalar_one())
+        for n in range(40):  # enough new captions to need new pages
+            world.post("bluesky", "mara.bsky.social", f"day {n}: " + "serum talk " * 60, age=5 + n)
+        _until(
+            lambda: sum("disk is full" in r.getMessage() for r in caplog.records) >= 3,
+            "runs failing on the full disk",
+            30,
+        )
+        assert daemon.scheduler.running and first <= _recorded(url)
+        room[0] = None  # space is back
+        _until(lambda: _recorded(url) == _served(world), "the cycles after space came back")
+    finally:
+        daemon.stop()
+        runtime.close()
+        store.close()
+    full = [r.getMessage() for r in caplog.records if "disk is full" in r.getMessage()]
+    assert all("\n" not in line and "outcome=error" in line for line in full), full
+    assert not any(r.exc_info for r in caplog.records)
+    print(f"{len(full)} runs failed on the full disk, e.g.: {full[0]}")

@@ -93,6 +93,8 @@ def describe(exc: BaseException, url: URL | None = None) -> str:
     else:
         text = str(exc) or type(exc).__name__
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(exc).__name__)
+    if "database or disk is full" in line:  # SQLite's words for ENOSPC (or max_page_count)
+        line += " (free space on the database's disk: nothing of this was written)"
     if url is not None and url.password:
         # Drivers echo parts of the DSN in some messages; never the password.
         line = line.replace(str(url.password), "***")
