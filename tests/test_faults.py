@@ -341,3 +341,122 @@ def test_sqlite_disk_full_mid_cycle_is_reported_and_caught_up(
     assert all("\n" not in line and "outcome=error" in line for line in full), full
     assert not any(r.exc_info for r in caplog.records)
     print(f"{len(full)} runs failed on the full disk, e.g.: {full[0]}")
+
+
+# --- receivers refusing: the outbox retries, reports, and delivers once -----------------
+
+ALERTS = """
+database: "{db}"
+alerts:
+  receivers:
+    {name}:
+      {spec}
+  route:
+    receiver: {name}
+    group_by: [creator]
+    group_wait: 0s
+    group_interval: 1m
+    repeat_interval: 30d
+  delivery: {{max_tries: 10, backoff: 30s, max_backoff: 1h}}
+"""
+
+
+def _alerts(tmp_path: Path, db: str, name: str, spec: str) -> tuple[Any, Path]:
+    from alerts_helpers import config_from
+
+    text = ALERTS.format(db=db, name=name, spec=spec)
+    return config_from(tmp_path, text), tmp_path / "compliance.yaml"
+
+
+def _violations(store: Store, clock: Any, config: Any) -> None:
+    """Two creators' violations recorded, with their outbox rows (two groups)."""
+    from store_helpers import AMBIGUOUS, verdict
+    from test_alerts_pipeline import CAMPAIGN
+
+    from compliance.alerts.outbox import on_changes
+    from compliance.store.record import Recorder
+
+    with Recorder(store, now=clock, on_changes=on_changes(config)) as rec:
+        rec.add(verdict(AMBIGUOUS, id="p1", author="@maya", campaign=CAMPAIGN))
+        rec.add(verdict(AMBIGUOUS, id="p2", author="@kai", campaign=CAMPAIGN))
+
+
+def _pending(config_path: Path) -> str:
+    from click.testing import CliRunner
+
+    from compliance.alerts.cli import alerts
+
+    shown = CliRunner().invoke(alerts, ["--config", str(config_path), "pending"])
+    assert shown.exit_code == 0, shown.output
+    return shown.output
+
+
+def _outbox(store: Store) -> list[tuple[str, int]]:
+    from compliance.store.models import OutboxRow
+
+    with store.read() as session:
+        return list(session.execute(select(OutboxRow.status, OutboxRow.tries)).all())
+
+
+def _logged(store: Store) -> list[int]:
+    from compliance.store.models import NotificationLog
+
+    with store.read() as session:
+        return sorted(session.scalars(select(NotificationLog.count)).all())
+
+
+def test_slack_answering_500_for_an_hour_is_retried_on_a_bounded_schedule_then_sent_once(
+    tmp_path: Path, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alerts_helpers import HTTPRecorder, Reply
+
+    from compliance.alerts.dispatch import deliver
+    from compliance.alerts.outbox import backoff
+
+    db = f"sqlite:///{tmp_path / 'record.db'}"
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", db)
+    config, path = _alerts(tmp_path, db, "legal", "slack: {webhook_url_env: SLACK_URL}")
+    store = open_store(db)
+    _violations(store, clock, config)
+    start = clock.now
+    with HTTPRecorder() as slack:
+        environ = {"SLACK_URL": slack.url + "/services/T0/B0/secret-part"}
+        slack.script = [Reply(500, body=b"internal_error")] * 10_000
+        attempts: list[float] = []  # minutes after the start at which Slack was asked
+        while clock.now < start + timedelta(hours=1):
+            before = len(slack.requests)
+            deliver(store, config, now=clock, environ=environ)
+            attempts += [(clock.now - start).total_seconds() / 60] * (
+                (len(slack.requests) - before) // 2  # two groups: one request each
+            )
+            clock.advance(seconds=15)
+        shown = _pending(path)
+        assert {status for status, _ in _outbox(store)} == {"retrying"}
+        assert shown.count("  retrying  legal  ") == 2 and "2 retrying" in shown
+        assert shown.count("tries 7") == 2 and "(Slack answered HTTP 500: internal_error)" in shown
+        assert "secret-part" not in shown
+        # The documented schedule: backoff doubling from 30 s, each wait counted from the
+        # failed attempt (a 15-second tick here rounds up): 7 attempts in the hour.
+        expected, at = [0.0], 0.0
+        while True:
+            at += backoff(config.delivery, len(expected)).total_seconds()
+            due = -(-at // 15) * 15  # the first tick at or after it
+            if due >= 3600:
+                break
+            expected.append(due / 60)
+            at = due
+        assert attempts == expected, (attempts, expected)
+        print(f"Slack 500 for an hour: attempts at minutes {attempts}")
+
+        slack.script = []  # Slack is back
+        clock.advance(hours=2)
+        assert deliver(store, config, now=clock, environ=environ).messages == 2
+        sent = len(slack.requests)
+        for _ in range(5):  # later sends find nothing to do
+            clock.advance(hours=6)
+            deliver(store, config, now=clock, environ=environ)
+        assert len(slack.requests) == sent
+    assert _outbox(store) == [("sent", len(expected) + 1)] * 2
+    assert _logged(store) == [1, 1]
+    assert "retrying" not in _pending(path)
+    store.close()
