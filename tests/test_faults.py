@@ -460,3 +460,60 @@ def test_slack_answering_500_for_an_hour_is_retried_on_a_bounded_schedule_then_s
     assert _logged(store) == [1, 1]
     assert "retrying" not in _pending(path)
     store.close()
+
+
+def test_smtp_refusing_then_accepting_delivers_each_group_once(
+    tmp_path: Path, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connection refused, then 421, 451 and 550 at DATA, then 250: each a retry on the
+    documented backoff (every failure counts towards max_tries, none drops an alert), each
+    shown by ``alerts pending`` with the server's words; then one email per group."""
+    from aiosmtpd.controller import Controller
+    from fault_servers import free_port
+
+    from compliance.alerts.dispatch import deliver
+
+    db = f"sqlite:///{tmp_path / 'record.db'}"
+    monkeypatch.setenv("COMPLIANCE_DATABASE_URL", db)
+    port = free_port()
+    spec = (
+        f"email: {{smtp_host: 127.0.0.1, smtp_port: {port}, from: c@example.com, "
+        "to: [legal@example.com]}"
+    )
+    config, path = _alerts(tmp_path, db, "mail", spec)
+    store = open_store(db)
+    _violations(store, clock, config)
+    answers = ["421 4.3.2 Service shutting down", "451 4.3.0 Try later", "550 5.7.1 Refused"]
+    received: list[Any] = []
+
+    class Refusing:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if answers:
+                return answers[0]
+            received.append(envelope)
+            return "250 OK"
+
+    def attempt(expect: str) -> None:
+        clock.advance(hours=1)  # past any backoff so far
+        report = deliver(store, config, now=clock, environ={})
+        assert (report.messages, report.failed, report.dead) == (0, 2, 0), report
+        shown = _pending(path)
+        assert shown.count("  retrying  mail  ") == 2 and expect in shown, shown
+
+    deliver(store, config, now=clock, environ={})  # nobody listens on the port yet
+    assert "cannot connect to 127.0.0.1" in _pending(path)
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        while answers:
+            attempt(f"SMTP {answers[0][:3]}: {answers[0][4:]}")
+            answers.pop(0)
+        clock.advance(hours=1)
+        assert deliver(store, config, now=clock, environ={}).messages == 2
+        clock.advance(days=1)
+        assert deliver(store, config, now=clock, environ={}).messages == 0
+    finally:
+        controller.stop()
+    assert len(received) == 2 and sorted(_outbox(store)) == [("sent", 5), ("sent", 5)]
+    assert _logged(store) == [1, 1]
+    store.close()
