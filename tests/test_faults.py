@@ -13,6 +13,11 @@ wall clock for what it asserts, only for things to happen.
   server is back records everything the world served meanwhile.
 * **A full disk under SQLite** (SQLite's own "database or disk is full"): the
   same, and nothing committed before is lost.
+* **Slack answering 500 for an hour, SMTP refusing** (fake clock): the outbox
+  retries on its documented backoff, ``alerts pending`` shows why, and each group
+  is delivered once when the receiver is back.
+* **The Redis broker killed and restarted** under ``daemon --executor celery`` and
+  a worker: both keep running, and the runs resume.
 """
 
 from __future__ import annotations
@@ -517,3 +522,46 @@ def test_smtp_refusing_then_accepting_delivers_each_group_once(
     assert len(received) == 2 and sorted(_outbox(store)) == [("sent", 5), ("sent", 5)]
     assert _logged(store) == [1, 1]
     store.close()
+
+
+# --- the broker going away and coming back -----------------------------------------------
+
+
+def test_the_redis_broker_killed_and_restarted_scheduler_and_worker_keep_running(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A private redis-server as the Celery broker of ``daemon --executor celery`` and a
+    ``compliance worker``; killed with SIGKILL mid-cycle, started again on its port (its
+    append-only file kept): both processes keep running, say so in one line, and the
+    runs resume until the record holds everything the world served."""
+    from fault_servers import PrivateRedis
+
+    world, platform_fakes = request.getfixturevalue("fakes")
+    _world(world)
+    broker = PrivateRedis(tmp_path)
+    broker.start()
+    request.addfinalizer(broker.kill)
+    db = f"sqlite:///{tmp_path / 'record.db'}"
+    cfg = config_file(tmp_path, platform_fakes, db, "1s")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COMPLIANCE_BROKER_URL": broker.url}
+    env.pop("COMPLIANCE_DATABASE_URL", None)
+    args = ["--config", str(cfg), "--no-alerts"]
+    daemon = Proc(["daemon", *args, "--executor", "celery"], env)
+    worker = Proc(["worker", *args, "--pool", "solo"], env)
+    try:
+        _until(lambda: _recorded(db) == _served(world), "a first cycle through the broker")
+        broker.kill()
+        world.post("bluesky", "mara.bsky.social", "posted while the broker was down", age=5)
+        _until(lambda: daemon.count("outcome=error") >= 2, "the scheduler reporting", 30)
+        assert daemon.proc.poll() is None and worker.proc.poll() is None
+        broker.start()
+        _until(lambda: _recorded(db) == _served(world), "the runs after the broker came back")
+        assert daemon.proc.poll() is None and worker.proc.poll() is None
+    finally:
+        codes = (daemon.stop(), worker.stop())
+    assert codes[0] == 0, "".join(daemon.lines)
+    faults = _one_line_faults(daemon.lines)
+    assert faults and all("the broker did not answer" in line for line in faults), faults
+    assert "Traceback" not in "".join(worker.lines)
+    print(f"scheduler: {faults[0].strip()}")
+    print(f"worker: {[ln.strip() for ln in worker.lines if 'redis' in ln.lower()][:2]}")
