@@ -545,6 +545,11 @@ class PlatformClient:
                     target=target,
                 ) from None
             raise
+        except httpx.TooManyRedirects:
+            # A redirect loop (a login or consent wall sending us round): not retried now.
+            raise Unavailable(
+                "redirect loop (too many redirects)", platform=self.platform, target=target
+            ) from None
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:

@@ -381,12 +381,28 @@ def _read_listing(
         complete_since = horizon if job.limit is None else None
     except NotModified:
         result.outcome = "not_modified"
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        # A shape the source's reading did not foresee (a list where an object was, a
+        # string for a number): the answer is malformed, and the daemon goes on. The
+        # traceback is for developers (--log-level debug), not for every run's log.
+        log.debug("unreadable answer for %s", job.key, exc_info=True)
+        problem = Malformed(
+            f"unreadable answer ({type(exc).__name__}: {exc})",
+            platform=job.platform,
+            target=job.target,
+        )
+        _failed(result, problem, items)
     except FetchError as exc:
-        result.errors.append(str(exc))
-        result.error_kind = exc.kind
-        result.retry_after = getattr(exc, "retry_after", None)
-        result.outcome = "partial" if items else "failed"
+        _failed(result, exc, items)
     return items, complete_since
+
+
+def _failed(result: RunResult, exc: FetchError, items: Sequence[Fetched]) -> None:
+    """Put a failed listing on the run's result (what was read before it is kept)."""
+    result.errors.append(str(exc))
+    result.error_kind = exc.kind
+    result.retry_after = getattr(exc, "retry_after", None)
+    result.outcome = "partial" if items else "failed"
 
 
 __all__ = ["Job", "RunResult", "StoreError", "campaign_for", "run_monitor"]

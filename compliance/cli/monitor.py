@@ -757,7 +757,10 @@ def _serve_celery(
         log.info("scheduler lock taken (queue %s): enqueuing", tasks.queue_name())
 
         def enqueue(job: Job, next_run: datetime | None) -> RunResult:
-            task_id = tasks.enqueue(job.key, next_run, utcnow())
+            try:
+                task_id = tasks.enqueue(job.key, next_run, utcnow())
+            except Exception as exc:  # the broker is down: one line; the next run tries again
+                raise RuntimeError(f"cannot enqueue, the broker did not answer: {exc}") from None
             log.info("monitor=%s outcome=queued task=%s", job.key, task_id)
             return RunResult(job.key, outcome="queued")
 

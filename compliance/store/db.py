@@ -95,6 +95,8 @@ def describe(exc: BaseException, url: URL | None = None) -> str:
     else:
         text = str(exc) or type(exc).__name__
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(exc).__name__)
+    if "database or disk is full" in line:  # SQLite's words for ENOSPC (or max_page_count)
+        line += " (free space on the database's disk: nothing of this was written)"
     if url is not None and url.password:
         # Drivers echo parts of the DSN in some messages; never the password.
         line = line.replace(str(url.password), "***")
@@ -233,7 +235,12 @@ def _engine_options(url: URL) -> dict[str, Any]:
         and "connect_timeout" not in url.query
     ):
         connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
-    return {"connect_args": connect_args}
+    options: dict[str, Any] = {"connect_args": connect_args}
+    if url.get_backend_name() == "postgresql":
+        # A pooled connection may have died with a server restart: test it when it is
+        # taken (one round trip), so a restart costs no run an error.
+        options["pool_pre_ping"] = True
+    return options
 
 
 def _busy_timeout(url: URL) -> float:

@@ -281,7 +281,8 @@ class MastodonSource:
     # --- mapping ------------------------------------------------------------------------
     def _fetched(self, status: Any, target: str, *, home: str) -> Fetched:
         """One status as a Post; ``home`` is the instance asked (local accounts' domain)."""
-        if not isinstance(status, dict) or not isinstance(status.get("id"), (str, int)):
+        # The API documents every id as a string; a number here means we misread the answer.
+        if not isinstance(status, dict) or not isinstance(status.get("id"), str):
             raise Malformed("a status without an id", platform=PLATFORM, target=target)
         shown = status.get("reblog") if isinstance(status.get("reblog"), dict) else status
         account = shown.get("account") if isinstance(shown.get("account"), dict) else {}

@@ -147,7 +147,13 @@ class TikTokSource:
         response = self.http.get(f"{self.web_url}/oembed", params={"url": permalink})
         if response.status_code == 200:
             data = decode_json(response, platform=self.platform, target=permalink)
-            if isinstance(data, dict) and data.get("embed_type", "video") == "video":
+            # Without a title (the caption) it is not an embed of the post: an error object,
+            # a trimmed answer. Read as one it would record the caption as emptied.
+            if (
+                isinstance(data, dict)
+                and data.get("embed_type", "video") == "video"
+                and isinstance(data.get("title"), str)
+            ):
                 return self._from_oembed(data, video_id, handle)
         elif response.status_code not in (400, 403, 404):
             raise self._refused(response, permalink, "oEmbed")
@@ -200,18 +206,31 @@ class TikTokSource:
             raise Malformed("answer is not a JSON object", platform=self.platform, target=target)
         # The documented error is a bare {code, message, log_id}; the envelope wraps it [INF].
         error = payload.get("error") if "error" in payload else payload
-        code = str(error.get("code", "ok")) if isinstance(error, dict) else "ok"
-        if code == "ok" and response.status_code == 200:
-            data = payload.get("data")
-            if not isinstance(data, dict):
-                raise Malformed("no data object", platform=self.platform, target=target)
-            return data
-        message = f"{code}: {error.get('message', '')}" if isinstance(error, dict) else code
+        code = error.get("code", "ok") if isinstance(error, dict) else "ok"
         kw: dict[str, Any] = {
             "platform": self.platform,
             "target": target,
             "status": response.status_code,
         }
+        if not isinstance(
+            code, str
+        ):  # the documented codes are strings ("ok", "access_token_invalid")
+            raise Malformed(
+                f"error object with a {type(code).__name__} code (HTTP {response.status_code})",
+                **kw,
+            )
+        if code == "ok" and response.status_code == 200:
+            data = payload.get("data")
+            if not isinstance(data, dict):
+                raise Malformed("no data object", platform=self.platform, target=target)
+            return data
+        detail = error.get("message") if isinstance(error, dict) else None
+        message = (
+            f"{code}: {detail}"
+            if code != "ok"
+            # A refusal without TikTok's error struct (a proxy, a CDN): its status says most.
+            else f"HTTP {response.status_code} without an error code"
+        )
         if code in _AUTH_CODES or response.status_code == 401:
             raise AuthExpired(message, **kw)
         if code == "rate_limit_exceeded":  # TikTok sends no Retry-After; a minute is its window
@@ -221,9 +240,7 @@ class TikTokSource:
         raise Unavailable(message, **kw)
 
     def _from_api(self, video: Mapping[str, Any], handle: str) -> Fetched:
-        video_id = str(video.get("id") or "")
-        if not video_id:
-            raise Malformed("video without id", platform=self.platform, target=f"@{handle}")
+        video_id = _video_id(video, self.platform, f"@{handle}")
         owner = _handle_in(str(video.get("share_url") or ""))
         if owner and owner != handle:
             raise NotConfigured(
@@ -272,10 +289,19 @@ class TikTokSource:
             response = self.http.get(f"{self.web_url}/{path}", params=params)
             data = self._web_json(response, f"@{handle}")
             self._check_status(data, f"@{handle}", account=True)
+            if not any(k in data for k in ("itemList", "statusCode", "status_code")):
+                # Not an item list at all (an error object, a changed API): reading it as
+                # an empty one would call every recorded post gone.
+                raise Malformed(
+                    "neither itemList nor statusCode in the item list answer",
+                    platform=self.platform,
+                    target=f"@{handle}",
+                )
             items = data.get("itemList") or []
             for item in items:
-                if isinstance(item, dict) and str(item.get("id")) not in seen:
-                    seen.add(str(item.get("id")))
+                video_id = _video_id(item, self.platform, f"@{handle}")
+                if video_id not in seen:  # the web list repeats items across pages
+                    seen.add(video_id)
                     yield self._from_web(item)
             more = data.get("hasMorePrevious") if creator else data.get("hasMore")
             if not more or not items:
@@ -470,6 +496,24 @@ def _handle_in(url: str) -> str | None:
     """The @handle in a TikTok URL path, lower-cased, without '@'."""
     match = re.search(r"/@([A-Za-z0-9_.]+)", url)
     return match.group(1).lower() if match else None
+
+
+def _video_id(item: Any, platform: str, target: str) -> str:
+    """The id of a listed video: a string (or number) of digits, whose top bits are its
+    creation time; anything else means the answer is not what we read it as."""
+    if not isinstance(item, dict):
+        raise Malformed(
+            f"a listed video that is not an object ({type(item).__name__})",
+            platform=platform,
+            target=target,
+        )
+    value = item.get("id")
+    video_id = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not video_id.isdigit() or int(video_id) >> 32 == 0:
+        raise Malformed(
+            f"a video without a valid id ({value!r:.40})", platform=platform, target=target
+        )
+    return video_id
 
 
 def _int(value: Any) -> int:

@@ -170,6 +170,12 @@ class XSource:
     ) -> Iterator[Fetched]:
         while True:
             body = self._get(path, params, target=target)
+            if "data" not in body and not isinstance(body.get("meta"), dict):
+                # An empty page still says {"meta": {"result_count": 0}}: without either,
+                # this is not a listing, and reading it as an empty one would call posts gone.
+                raise Malformed(
+                    "neither 'data' nor 'meta' in the answer", platform=PLATFORM, target=target
+                )
             tweets = body.get("data", [])
             if not isinstance(tweets, list):
                 raise Malformed("'data' is not a list of posts", platform=PLATFORM, target=target)

@@ -352,14 +352,25 @@ class YouTubeSource:
     def _from_playlist_item(
         self, item: Mapping[str, Any], author: str, paid: set[str]
     ) -> Fetched | None:
+        if not isinstance(item, dict):
+            raise Malformed(
+                "a playlist item that is not an object", platform=self.platform, target=author
+            )
         snippet = item.get("snippet") or {}
         details = item.get("contentDetails") or {}
         video_id = str(
             details.get("videoId") or (snippet.get("resourceId") or {}).get("videoId") or ""
         )
         privacy = (item.get("status") or {}).get("privacyStatus")
-        if not video_id or privacy in ("private", "privacyStatusUnspecified"):
+        if privacy in ("private", "privacyStatusUnspecified"):
             return None  # playlists keep placeholders of private and deleted videos [INF]
+        if not _ID.match(video_id):
+            # Skipping it would read the page as one without this video and call it gone.
+            raise Malformed(
+                f"a playlist item without a valid video id ({video_id[:20]!r})",
+                platform=self.platform,
+                target=author,
+            )
         return self._fetched(
             video_id,
             snippet,
@@ -396,6 +407,8 @@ class YouTubeSource:
         data = decode_json(response, platform=self.platform, target=target)
         if not isinstance(data, dict):
             raise Malformed("answer is not a JSON object", platform=self.platform, target=target)
+        if isinstance(data.get("error"), dict):  # an error object, whatever the status said
+            self._raise(response, target)
         return data
 
     # --- without a key: RSS -------------------------------------------------------------

@@ -3,18 +3,22 @@
 Each platform fake (``tests/fakes/<platform>.py``) registers routes that render
 a :class:`tests.fakes.world.World` in that platform's response shapes. Tests
 script faults on top: 429 with or without Retry-After, 5xx bursts, responses
-slower than the client's timeout, truncated bodies, HTML bot walls.
+slower than the client's timeout, truncated bodies, HTML bot walls, connection
+resets (:attr:`Response.reset`), redirect loops (:class:`Loop`) and the route's own
+answer with its JSON rewritten (:class:`Rewrite`: wrong types, missing fields).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -55,6 +59,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (timeouts)
     truncate: bool = False  # send only half of the body (a cut connection)
+    reset: bool = False  # answer nothing: reset the connection (TCP RST) instead
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -91,6 +96,45 @@ class Fault:
     def matches(self, request: Request) -> bool:
         return (self.method is None or self.method == request.method) and bool(
             re.search(self.path, request.path)
+        )
+
+    def answer(self, request: Request, routed: Callable[[Request], Response]) -> Response:
+        """What the fake answers; ``routed`` gives the route's own answer (for rewriting it)."""
+        return self.response
+
+
+@dataclass
+class Loop(Fault):
+    """A redirect to the very URL asked for: a loop that no client should follow forever."""
+
+    def answer(self, request: Request, routed: Callable[[Request], Response]) -> Response:
+        query = "&".join(f"{k}={v}" for k, values in request.query.items() for v in values)
+        return Response(302, b"", {"location": request.path + (f"?{query}" if query else "")})
+
+
+@dataclass
+class Rewrite(Fault):
+    """The route's own answer with its JSON body rewritten by ``change`` (wrong types,
+    missing or extra fields: what a platform changing its API under us looks like)."""
+
+    change: Callable[[Any], Any] = lambda data: data
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. a wrong content-type
+
+    def answer(self, request: Request, routed: Callable[[Request], Response]) -> Response:
+        # Unconditionally: a 304 has no body to rewrite.
+        plain = {
+            k: v
+            for k, v in request.headers.items()
+            if k not in ("if-none-match", "if-modified-since")
+        }
+        real = routed(replace(request, headers=plain))
+        try:
+            data = json.loads(real.body)
+        except ValueError:  # not JSON (an HTML page): served as it is
+            return real
+        changed = json_response(self.change(data), real.status)
+        return Response(
+            real.status, changed.body, {**real.headers, **changed.headers, **self.headers}
         )
 
 
@@ -174,6 +218,14 @@ class FakeServer:
                 response = fake._dispatch(request)
                 if response.delay:
                     time.sleep(response.delay)
+                if response.reset:
+                    # SO_LINGER with a zero timeout: close() sends RST, not FIN.
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 body = (
                     response.body[: len(response.body) // 2] if response.truncate else response.body
                 )
@@ -213,7 +265,14 @@ class FakeServer:
             for fault in self.faults:
                 if fault.times > 0 and fault.matches(request):
                     fault.times -= 1
-                    return fault.response
+                    break
+            else:
+                fault = None
+        if fault is not None:
+            return fault.answer(request, self._route)
+        return self._route(request)
+
+    def _route(self, request: Request) -> Response:
         for method, pattern, handler in self.routes:
             if method == request.method:
                 match = pattern.fullmatch(request.path)
