@@ -36,6 +36,7 @@ from fakes.server import FakeServer
 from fakes.world import World
 from fault_servers import PrivatePostgres
 from faults_matrix import CASES, OK, SOURCES, TIMEOUT, Shape, Source, populate, servers
+from source_helpers import loopback
 from sqlalchemy import func, select
 
 # The fixture `fakes`: TikTok, Bluesky and Mastodon over one world, as test_celery's config has them.
@@ -102,7 +103,9 @@ def monitored(
         settings = source.settings(server.url)
         http = HttpSettings(retries=1, backoff=0.001, timeout=TIMEOUT, connect_timeout=TIMEOUT)
         # Backoff waits are recorded, not slept: the matrix is about answers, not patience.
-        client = make_client(source.platform, http, sleep=lambda _s: None)
+        client = make_client(
+            source.platform, http, sleep=lambda _s: None, hosts=loopback(source.platform)
+        )
         fetcher = source_class(source.platform)(client, settings)  # type: ignore[call-arg]
         store = open_store(f"sqlite:///{root / source.name}.db")
         job = Job(
@@ -192,7 +195,7 @@ def test_a_bad_oembed_answer_never_calls_an_existing_post_gone(
     server = started["tiktok"]
     post = next(p for p in world.accounts[("tiktok", "mara")].posts)
     http = HttpSettings(retries=1, backoff=0.001, timeout=TIMEOUT, connect_timeout=TIMEOUT)
-    client = make_client("tiktok", http, sleep=lambda _s: None)
+    client = make_client("tiktok", http, sleep=lambda _s: None, hosts=loopback("tiktok"))
     fetcher = source_class("tiktok")(client, TIKTOK_WEB.settings(server.url))  # type: ignore[call-arg]
     oembed = Source("oembed", "tiktok", "", r"/oembed", TIKTOK_WEB.settings)
     server.faults.append(shape[1].fault(oembed))
