@@ -36,30 +36,9 @@ import time
 from pathlib import Path
 
 from _common import REPO, machine
+from bench_monitors import POSTS_EACH, _serve
 
 sys.path.insert(0, str(REPO / "tests"))
-
-POSTS_EACH = 20
-
-
-def _serve(creators: int, conn: multiprocessing.connection.Connection) -> None:
-    """Child process: a fake TikTok over N creators with distinct captions, until told to stop."""
-    from corpus import generate
-    from fakes import tiktok
-    from fakes.server import FakeServer
-    from fakes.world import World
-
-    captions = [r["caption"] for r in generate(creators * POSTS_EACH, seed=11)]
-    world = World(now=int(time.time()))
-    world.populate("tiktok", creators, POSTS_EACH, captions=captions)
-    del captions
-    server = FakeServer()
-    tiktok.install(server, world)
-    server.start()
-    conn.send(server.url)
-    conn.recv()  # wait for "stop"
-    conn.send(len(server.log))
-    server.stop()
 
 
 def write_config(path: Path, creators: int, url: str) -> None:
@@ -161,9 +140,12 @@ def main(argv: list[str] | None = None) -> None:
     first: dict[int, tuple[int, float]] = {}
     for size in args.sizes:
         parent, child = multiprocessing.Pipe()
-        fake = multiprocessing.Process(target=_serve, args=(size, child), daemon=True)
+        # The world's clock is the wall clock: the daemon reads its window from it.
+        fake = multiprocessing.Process(
+            target=_serve, args=(size, child, int(time.time())), daemon=True
+        )
         fake.start()
-        url = parent.recv()
+        url, _ = parent.recv()
         for procs in args.processes:
             with tempfile.TemporaryDirectory() as tmp:
                 config = Path(tmp) / "compliance.yaml"

@@ -153,4 +153,4 @@ def test_fixed_and_monitor_notices():
 
 def test_digest_subject_counts_events():
     message = render(group(payload(vid=1), payload(vid=2), payload(vid=3, event="fixed")))
-    assert message.subject == "[compliance] 3 alerts for @maya: 1 fixed, 2 new violation"
+    assert message.subject == "[compliance] 3 alerts for @maya: 1 fixed, 2 new violations"

@@ -45,6 +45,14 @@ _TITLES = {
     "monitor_failing": "Monitor failing",
     "monitor_recovered": "Monitor recovered",
 }
+# A digest subject's counts: (one, many).
+_TALLY = {
+    "opened": ("new violation", "new violations"),
+    "regressed": ("violation back", "violations back"),
+    "fixed": ("fixed", "fixed"),
+    "monitor_failing": ("monitor failing", "monitors failing"),
+    "monitor_recovered": ("monitor recovered", "monitors recovered"),
+}
 
 
 @dataclass(frozen=True)
@@ -276,7 +284,7 @@ def subject(group: Group) -> str:
     events: dict[str, int] = {}
     for it in items:
         events[it.payload.get("event", "")] = events.get(it.payload.get("event", ""), 0) + 1
-    tally = ", ".join(f"{n} {_TITLES.get(e, e).lower()}" for e, n in sorted(events.items()))
+    tally = ", ".join(f"{n} {_TALLY.get(e, (e, e))[n != 1]}" for e, n in sorted(events.items()))
     whom = ", ".join(v for v in group.group_labels.values() if v)
     return header_safe(f"[compliance] {len(items)} alerts{' for ' + whom if whom else ''}: {tally}")
 
