@@ -26,67 +26,24 @@ from __future__ import annotations
 
 import argparse
 import gc
-import multiprocessing
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from _common import REPO, machine, peak_rss_mb
-
-sys.path.insert(0, str(REPO / "tests"))
+from _common import FakeTikTok, machine, peak_rss_mb, tiktok_jobs, tiktok_runtime
 
 POSTS_EACH = 20
 
 
-def _serve(creators: int, conn: multiprocessing.connection.Connection) -> None:
-    """Child process: a fake TikTok over a populated world, until told to stop."""
-    from fakes import tiktok
-    from fakes.server import FakeServer
-    from fakes.world import World
-
-    world = World()
-    world.populate("tiktok", creators, POSTS_EACH)
-    server = FakeServer()
-    tiktok.install(server, world)
-    server.start()
-    conn.send((server.url, world.now))
-    conn.recv()  # wait for "stop"
-    conn.send(len(server.log))
-    server.stop()
-
-
 def cycle(creators: int, db_url: str, workers: int) -> dict[str, float]:
-    from compliance.packs import load_packs
     from compliance.store.db import open_store
-    from monitors.http import HttpSettings
-    from monitors.run import Job
-    from monitors.runtime import Runtime
-    from monitors.sources.base import SourceSettings
 
-    parent, child = multiprocessing.Pipe()
-    proc = multiprocessing.Process(target=_serve, args=(creators, child), daemon=True)
-    proc.start()
-    url, world_now = parent.recv()
+    fake = FakeTikTok(creators, POSTS_EACH)
     store = open_store(db_url)
-    now = datetime.fromtimestamp(world_now + 60, timezone.utc)
-    runtime = Runtime(
-        store,
-        load_packs(),
-        settings={"tiktok": SourceSettings(api_url=url, web_url=url)},
-        http={"tiktok": HttpSettings(retries=2, backoff=0.05, timeout=60)},
-        now=lambda: now,
-    )
-    jobs = [
-        Job(
-            key=f"creator:c{i}:tiktok:@creator{i:05d}",
-            kind="account",
-            platform="tiktok",
-            target=f"@creator{i:05d}",
-        )
-        for i in range(creators)
-    ]
+    now = datetime.fromtimestamp(fake.now + 60, timezone.utc)
+    runtime = tiktok_runtime(store, fake.url, lambda: now)
+    jobs = tiktok_jobs(creators)
     figures: dict[str, float] = {}
     for name in ("cycle 1", "cycle 2"):
         gc.collect()
@@ -103,9 +60,7 @@ def cycle(creators: int, db_url: str, workers: int) -> dict[str, float]:
         figures[f"{name} checked"] = sum(r.new + r.edited for r in results)
     runtime.close()
     store.close()
-    parent.send("stop")
-    figures["requests"] = parent.recv()
-    proc.join(10)
+    figures["requests"] = fake.stop()
     figures["peak rss MB"] = peak_rss_mb()
     return figures
 
