@@ -22,8 +22,11 @@ are allowed only as README "Alerts" documents them: a message that reached its
 receiver while the sender died before recording it (the outbox row was still
 ``sending`` at the kill) is sent once more; no other message is ever sent twice.
 
-``COMPLIANCE_CRASH_CYCLES`` (default 20) and ``COMPLIANCE_CRASH_CREATORS``
-(default 3 TikTok accounts + 1 Bluesky account) run it bigger.
+Sizes (CI time): SQLite runs the 20 cycles, PostgreSQL 6 and the Celery worker 4 by
+default; ``COMPLIANCE_CRASH_CYCLES``, ``COMPLIANCE_CRASH_PG_CYCLES``,
+``COMPLIANCE_CRASH_CELERY_CYCLES``, ``COMPLIANCE_CRASH_CREATORS`` (TikTok accounts
+beside the one Bluesky account, default 3) and ``COMPLIANCE_CRASH_SEED`` run it
+longer, bigger or differently.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ from compliance.store.models import CaptionVersion, OutboxRow, PostRow, Violatio
 ROOT = Path(__file__).resolve().parents[1]
 CYCLES = int(os.environ.get("COMPLIANCE_CRASH_CYCLES", "20"))
 # PostgreSQL runs the same story shorter by default (CI time); the knob runs it in full.
-PG_CYCLES = int(os.environ.get("COMPLIANCE_CRASH_PG_CYCLES", "10"))
+PG_CYCLES = int(os.environ.get("COMPLIANCE_CRASH_PG_CYCLES", "6"))
 CREATORS = int(os.environ.get("COMPLIANCE_CRASH_CREATORS", "3"))
 SEED = int(os.environ.get("COMPLIANCE_CRASH_SEED", "1210"))
 AMQP = "amqp://guest:guest@127.0.0.1:5672//"
@@ -746,7 +749,7 @@ def test_kill_9_daemon_across_cycles_loses_nothing_and_resends_only_unrecorded(
     assert figures["alerts received"] == figures["expected alerts"] + figures["duplicates"]
 
 
-CELERY_CYCLES = int(os.environ.get("COMPLIANCE_CRASH_CELERY_CYCLES", "6"))
+CELERY_CYCLES = int(os.environ.get("COMPLIANCE_CRASH_CELERY_CYCLES", "4"))
 
 
 @pytest.fixture
