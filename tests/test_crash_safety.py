@@ -264,7 +264,8 @@ class Script:
             # Edits and deletions first: a post edited in the step that made it would have a
             # first caption nobody could see.
             live = [p for p in self.posts if p.id not in self.deleted]
-            for post in self.rng.sample(live, k=min(len(live), self.rng.choice((1, 2)))):
+            edited = self.rng.sample(live, k=min(len(live), self.rng.choice((1, 2))))
+            for post in edited:
                 was = "good" if self.captions[post.id][-1].startswith("#ad") else "bad"
                 kind = {"good": "bad", "bad": "good"}[was] if self.rng.random() < 0.8 else was
                 if self.captions[post.id][-1].startswith("a walk"):
@@ -273,8 +274,10 @@ class Script:
                 self.world.edit(post, caption)
                 self.captions[post.id].append(caption)
                 done.append(f"edit {post.id} -> {kind}")
-            if cycle % 4 == 3 and len(live) > 4:
-                doomed = self.rng.choice(live)
+            # Never a post edited in this step: its new caption would never be seen.
+            keep = [p for p in live if p not in edited]
+            if cycle % 4 == 3 and len(keep) > 4:
+                doomed = self.rng.choice(keep)
                 self.world.delete(doomed)
                 self.deleted.add(doomed.id)
                 done.append(f"delete {doomed.id}")
@@ -625,6 +628,12 @@ def run_crash_cycles(
         env.pop("COMPLIANCE_DATABASE_URL", None)
         args = ["daemon", "--config", str(cfg), "--alerts-every", "1s", "--workers", "4"]
         harness = Harness(args, env, receivers)
+        # The schema exists once the daemon runs (a first-cycle write hold needs its tables).
+        _until(
+            lambda: "daemon started" in harness.proc.output(),
+            lambda: f"the daemon starting:\n{harness.proc.output()}",
+            60,
+        )
         landed: Counter[str] = Counter()
         try:
             for cycle in range(cycles):
