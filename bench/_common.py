@@ -37,7 +37,7 @@ if str(BENCH) not in sys.path:
 if str(REPO) not in sys.path:
     sys.path.append(str(REPO))
 
-from corpus import tokenizer_rate  # noqa: E402  (needs BENCH on sys.path)
+from corpus import generate, tokenizer_rate  # noqa: E402  (needs BENCH on sys.path)
 
 __all__ = [
     "BENCH",
@@ -161,3 +161,113 @@ def consume(items: Iterable[Any]) -> None:
     """Exhaust an iterator without keeping its items."""
     for _ in items:
         pass
+
+
+# --- a fake TikTok of N creators in a child process (bench_monitors, bench_celery, bench_load) ---
+
+
+def _serve_tiktok(creators: int, posts_each: int, conn: Any, now: int | None) -> None:
+    """Child process: a fake TikTok over a populated world, every caption a distinct one
+    from bench/corpus.py (so that no check repeats another). ``now``: the world's clock
+    (default: the fakes' fixed start). Commands on ``conn``:
+    ``("change", edits, new)`` edits ``edits`` random captions and adds ``new`` posts (the
+    world's clock moves 10 minutes first) and answers the world's new "now"; ``"stop"``
+    answers the number of requests served and ends."""
+    import random
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from fakes import tiktok
+    from fakes.server import FakeServer
+    from fakes.world import World
+
+    captions = [r["caption"] for r in generate(creators * posts_each, seed=11)]
+    world = World() if now is None else World(now=now)
+    world.populate("tiktok", creators, posts_each, captions=captions)
+    del captions
+    server = FakeServer()
+    tiktok.install(server, world)
+    server.start()
+    conn.send((server.url, world.now))
+    rng = random.Random(11)
+    n = 0
+    while True:
+        command = conn.recv()
+        if command == "stop":
+            conn.send(len(server.log))
+            server.log.clear()
+            break
+        _, edits, new = command
+        server.log.clear()  # the log would be the fake's own leak over many cycles
+        with world.lock:
+            world.now += 600
+            for _ in range(edits):
+                account = world.accounts[("tiktok", f"creator{rng.randrange(creators):05d}")]
+                n += 1
+                post = rng.choice(account.visible())
+                world.edit(post, f"{post.caption} (edit {n})")
+            for _ in range(new):
+                n += 1
+                handle = f"creator{rng.randrange(creators):05d}"
+                world.post("tiktok", handle, f"new @glowlab serum {n}, code MAYA15", age=60)
+        conn.send(world.now)
+    server.stop()
+
+
+class FakeTikTok:
+    """A fake TikTok with ``creators`` x ``posts_each`` posts served from a child process
+    (its CPU and memory are not the measured process's)."""
+
+    def __init__(self, creators: int, posts_each: int, *, now: int | None = None) -> None:
+        import multiprocessing
+
+        self._conn, child = multiprocessing.Pipe()
+        self._proc = multiprocessing.Process(
+            target=_serve_tiktok, args=(creators, posts_each, child, now), daemon=True
+        )
+        self._proc.start()
+        self.url, self.now = self._conn.recv()
+
+    def change(self, edits: int, new: int) -> float:
+        """Edit ``edits`` captions and add ``new`` posts; the world's "now" after it."""
+        self._conn.send(("change", edits, new))
+        self.now = self._conn.recv()
+        return self.now
+
+    def stop(self) -> int:
+        """Stop the fake; the requests it served since the last change."""
+        self._conn.send("stop")
+        served = self._conn.recv()
+        self._proc.join(10)
+        return served
+
+
+def tiktok_key(i: int) -> str:
+    """The monitor key of the ``i``-th fake creator."""
+    return f"creator:c{i}:tiktok:@creator{i:05d}"
+
+
+def tiktok_jobs(creators: int) -> list[Any]:
+    """One account monitor per fake creator."""
+    from monitors.run import Job
+
+    return [
+        Job(key=tiktok_key(i), kind="account", platform="tiktok", target=f"@creator{i:05d}")
+        for i in range(creators)
+    ]
+
+
+def tiktok_runtime(store: Any, url: str, now: Callable[[], Any], **kw: Any) -> Any:
+    """A Runtime whose TikTok source reads the fake at ``url`` (``kw``: Runtime's others)."""
+    from compliance.packs import load_packs
+    from monitors.http import HttpSettings
+    from monitors.runtime import Runtime
+    from monitors.sources.base import SourceSettings
+
+    return Runtime(
+        store,
+        load_packs(),
+        settings={"tiktok": SourceSettings(api_url=url, web_url=url)},
+        http={"tiktok": HttpSettings(retries=2, backoff=0.05, timeout=60)},
+        now=now,
+        **kw,
+    )

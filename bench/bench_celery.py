@@ -28,9 +28,8 @@ import sys
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import Any
 
-from _common import REPO, machine
+from _common import REPO, FakeTikTok, machine, tiktok_jobs, tiktok_key
 
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
@@ -39,42 +38,18 @@ PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 AMQP = "amqp://guest:guest@127.0.0.1:5672//"
 
 
-def _serve(creators: int, posts: int, conn: Any) -> None:
-    """Child process: a fake TikTok over a populated world, until told to stop."""
-    from fakes import tiktok
-    from fakes.server import FakeServer
-    from fakes.world import World
-
-    world = World()
-    world.populate("tiktok", creators, posts)
-    server = FakeServer()
-    tiktok.install(server, world)
-    server.start()
-    conn.send((server.url, world.now))
-    conn.recv()
-    server.stop()
-
-
-def _key(i: int) -> str:
-    return f"creator:c{i}:tiktok:@creator{i:05d}"
-
-
 def _worker(url: str, world_now: float, db: str, creators: int, procs: int) -> None:
     """Child process: a Celery worker with ``procs`` pool processes (like `compliance worker`)."""
     from compliance.packs import load_packs
     from compliance.store.db import open_store
     from monitors import tasks
     from monitors.http import HttpSettings
-    from monitors.run import Job
     from monitors.runtime import Runtime
     from monitors.sources.base import SourceSettings
 
     packs = load_packs()  # before the fork: shared by the pool's processes
     now = datetime.fromtimestamp(world_now + 60, timezone.utc)
-    jobs = {
-        _key(i): Job(key=_key(i), kind="account", platform="tiktok", target=f"@creator{i:05d}")
-        for i in range(creators)
-    }
+    jobs = {job.key: job for job in tiktok_jobs(creators)}
 
     def build() -> tasks.WorkerContext:
         runtime = Runtime(
@@ -142,10 +117,8 @@ def cycle(creators: int, posts: int, procs: int, broker: str, server: str) -> fl
     db_url = db.render_as_string(hide_password=False)
     open_store(db_url).close()  # the schema, before the workers race to create it
 
-    parent, child = multiprocessing.Pipe()
-    fake = multiprocessing.Process(target=_serve, args=(creators, posts, child), daemon=True)
-    fake.start()
-    url, world_now = parent.recv()
+    fake = FakeTikTok(creators, posts)
+    url, world_now = fake.url, fake.now
     worker = multiprocessing.Process(
         target=_worker, args=(url, world_now, db_url, creators, procs), daemon=False
     )
@@ -154,7 +127,7 @@ def cycle(creators: int, posts: int, procs: int, broker: str, server: str) -> fl
         started = time.perf_counter()
         now = datetime.now(timezone.utc)
         for i in range(creators):
-            tasks.enqueue(_key(i), None, now)
+            tasks.enqueue(tiktok_key(i), None, now)
         worker.start()
         while _saved(db_url) < creators:
             if not worker.is_alive():
@@ -165,8 +138,7 @@ def cycle(creators: int, posts: int, procs: int, broker: str, server: str) -> fl
         if worker.pid is not None and worker.is_alive():
             os.kill(worker.pid, signal.SIGTERM)
             worker.join(60)
-        parent.send("stop")
-        fake.join(10)
+        fake.stop()
         with Connection(broker) as conn:
             conn.default_channel.queue_delete(queue)
         with admin.connect() as conn:

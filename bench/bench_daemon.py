@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import subprocess
 import sys
@@ -35,10 +34,8 @@ import threading
 import time
 from pathlib import Path
 
-from _common import REPO, machine
-from bench_monitors import POSTS_EACH, _serve
-
-sys.path.insert(0, str(REPO / "tests"))
+from _common import FakeTikTok, machine
+from bench_monitors import POSTS_EACH
 
 
 def write_config(path: Path, creators: int, url: str) -> None:
@@ -139,17 +136,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     first: dict[int, tuple[int, float]] = {}
     for size in args.sizes:
-        parent, child = multiprocessing.Pipe()
         # The world's clock is the wall clock: the daemon reads its window from it.
-        fake = multiprocessing.Process(
-            target=_serve, args=(size, child, int(time.time())), daemon=True
-        )
-        fake.start()
-        url, _ = parent.recv()
+        fake = FakeTikTok(size, POSTS_EACH, now=int(time.time()))
         for procs in args.processes:
             with tempfile.TemporaryDirectory() as tmp:
                 config = Path(tmp) / "compliance.yaml"
-                write_config(config, size, url)
+                write_config(config, size, fake.url)
                 db = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
                 one = run_cycle(config, db, procs, args.workers)
                 two = run_cycle(config, db, procs, args.workers)
@@ -169,9 +161,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"  linearity {base_size}->{size} ({procs} procs): {scale:.2f}x linear")
             else:
                 first[procs] = (size, one["s"])
-        parent.send("stop")
-        parent.recv()
-        fake.join(10)
+        fake.stop()
 
 
 if __name__ == "__main__":
