@@ -535,3 +535,35 @@ def test_a_recorded_post_whose_url_now_answers_not_found_is_marked_gone(world, f
     assert result.exit_code == 2, result.output
     assert "marked gone (its evidence is kept)" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_exhausted_x_monthly_cap_is_recorded_as_quota_and_status_says_so(tmp_path):
+    from fakes import x as fake_x
+    from fakes.server import serving
+
+    world = World()
+    world.post("x", "cappedx", "Sponsored thread, more tomorrow", age=600)
+    with serving(lambda server: fake_x.install(server, world)) as server:
+        cfg = tmp_path / "compliance.yaml"
+        cfg.write_text(
+            f"""\
+database: sqlite:///{tmp_path / "record.db"}
+platforms:
+  x: {{api_url: "{server.url}", web_url: "{server.url}", token_env: CT_X_TOKEN}}
+creators:
+  capped:
+    accounts: ["x:@cappedx"]
+""",
+            encoding="utf-8",
+        )
+        env = {"CT_X_TOKEN": fake_x.CAPPED_TOKEN}
+        result = run("daemon", "--config", str(cfg), "--once", env=env)
+        assert len(server.log) == 1  # the cap is not retried like a rate limit
+    assert fake_x.CAPPED_TOKEN not in result.output
+    status = run("status", "--config", str(cfg), "--format", "json")
+    (state,) = json.loads(status.output)
+    assert state["last_outcome"] == "failed" and state["last_error_kind"] == "quota", state
+    assert "monthly usage cap is exhausted" in state["last_error"]
+    text = run("status", "--config", str(cfg))
+    assert "failed (quota)" in text.output
+    assert "monthly usage cap is exhausted" in text.output
