@@ -487,6 +487,15 @@ class PlatformClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def check_redirect(self, location: httpx.URL, target: str) -> None:
+        """The host policy on a redirect that the caller follows (or only reads) itself:
+        HostRefused saying that ``target`` redirected to a host that is not allowed, or
+        httpx.ConnectError when the name does not resolve."""
+        try:
+            self.hosts.check(location)
+        except HostRefused as exc:
+            raise _redirect_refused(exc, target, self.platform) from None
+
     def _guard(self, request: httpx.Request) -> None:
         """The request event hook: the host policy, before every request and redirect hop."""
         self.hosts.check(request.url)
@@ -577,12 +586,7 @@ class PlatformClient:
         except HostRefused as exc:
             if _host_port(exc.url) != _host_port(url):
                 # A hop of a redirect: say where from, so the platform's answer is visible.
-                raise HostRefused(
-                    f"{target} redirected to a host that is not allowed: {exc.message}",
-                    url=exc.url,
-                    platform=self.platform,
-                    target=target,
-                ) from None
+                raise _redirect_refused(exc, target, self.platform) from None
             raise
         except httpx.TooManyRedirects:
             # A redirect loop (a login or consent wall sending us round): not retried now.
@@ -611,6 +615,16 @@ class PlatformClient:
                 status=status,
             )
         raise _Retryable(f"HTTP {status}", status=status, wait=wait)
+
+
+def _redirect_refused(exc: HostRefused, target: str, platform: str) -> HostRefused:
+    """``exc`` (a refused redirect target) as said of the URL that redirected there."""
+    return HostRefused(
+        f"{target} redirected to a host that is not allowed: {exc.message}",
+        url=exc.url,
+        platform=platform,
+        target=target,
+    )
 
 
 def _bearer_values(headers: Mapping[str, str]) -> tuple[str, ...]:
