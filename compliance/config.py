@@ -54,6 +54,7 @@ OVERRIDE_KEYS = ("level",)
 PLATFORM_KEYS = (
     "api_url",
     "web_url",
+    "short_url",
     "token_env",
     "key_env",
     "user_id_env",
@@ -147,6 +148,8 @@ class PlatformSettings:
     name: str
     api_url: str | None = None
     web_url: str | None = None
+    # TikTok only: the base that stands for the short-link hosts vm.tiktok.com / vt.tiktok.com.
+    short_url: str | None = None
     token_env: str | None = None
     key_env: str | None = None
     user_id_env: str | None = None
@@ -330,6 +333,7 @@ class Config:
         return {
             "api_url": settings.api_url,
             "web_url": settings.web_url,
+            "short_url": settings.short_url,
             "token": value("token_env"),
             "key": value("key_env"),
             "user_id": value("user_id_env"),

@@ -61,6 +61,8 @@ _SECRET_KEYS = {
     "client_secret": "token_env",
     "user_id": "user_id_env",
 }
+# Platform keys that only one platform reads (elsewhere they are unknown keys, as typos are).
+_ONLY_FOR = {"instances": "mastodon", "short_url": "tiktok"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]{1,11}\.[A-Z][0-9]{3}$")
 _URL = re.compile(r"^https?://[^\s/?#]+(?:[/?#]\S*)?$")
@@ -265,14 +267,10 @@ class ConfigReader:
         env_where: dict[tuple[str, str], str] = {}
         for name, raw in section.items():
             keys = ("platforms", name)
-            allowed = (
-                PLATFORM_KEYS
-                if name == "mastodon"
-                else tuple(k for k in PLATFORM_KEYS if k != "instances")
-            )
+            allowed = tuple(k for k in PLATFORM_KEYS if _ONLY_FOR.get(k, name) == name)
             data = self.mapping(raw, allowed, *keys)
             settings: dict[str, Any] = {}
-            for key in ("api_url", "web_url"):
+            for key in ("api_url", "web_url", "short_url"):
                 settings[key] = self.url(data.get(key), *keys, key)
             for key in ENV_KEYS:
                 env = self.string(data.get(key), *keys, key)

@@ -16,7 +16,8 @@ Every source talks to its platform through a :class:`PlatformClient` made by
 * sends conditional requests from a ``validators`` dict the source keeps in its
   monitor state, and updates that dict from the answer;
 * returns every other answer (2xx, 304, 4xx) as it is: only the source knows what a
-  platform's 400 or 200-with-an-error-inside means.
+  platform's 400 or 200-with-an-error-inside means; so is a 429 or 5xx that the source
+  calls ``final`` (X's monthly usage cap is a 429 that no wait within a run lifts).
 
 Messages never carry a secret: URLs and texts go through :func:`monitors.errors.redact`
 with the configured secret values, bearer tokens of the request headers included.
@@ -152,6 +153,10 @@ def shared_budget(platform: str, per_minute: float) -> RequestBudget:
         if budget is None:
             budget = _BUDGETS[(platform, per_minute)] = RequestBudget(per_minute)
         return budget
+
+
+# Says of a 429 or 5xx answer whether it is final (returned to the source, not retried).
+Final = Callable[[httpx.Response], bool]
 
 
 class _Retryable(Exception):
@@ -423,11 +428,17 @@ class PlatformClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         validators: MutableMapping[str, str] | None = None,
+        final: Final | None = None,
+        follow_redirects: bool = True,
     ) -> httpx.Response:
         """GET ``url``; conditional when ``validators`` holds an ``etag`` or ``last_modified``.
 
         A 304 is returned as it is (the source raises NotModified); on any other
         2xx the validators are replaced by the response's ETag / Last-Modified.
+        ``final`` picks the 429/5xx answers that are returned at once instead of being
+        retried (X's monthly usage cap: no wait within a run lifts it).
+        ``follow_redirects=False`` returns a 3xx as it is, for a source that follows a
+        redirect itself (TikTok's short links); the host policy still sees the request.
         """
         sent = dict(headers or {})
         if validators:
@@ -435,7 +446,14 @@ class PlatformClient:
                 sent["if-none-match"] = validators["etag"]
             if validators.get("last_modified"):
                 sent["if-modified-since"] = validators["last_modified"]
-        response = self._send("GET", url, params=params, headers=sent)
+        response = self._send(
+            "GET",
+            url,
+            params=params,
+            headers=sent,
+            final=final,
+            follow_redirects=follow_redirects,
+        )
         if validators is not None and 200 <= response.status_code < 300:
             validators.clear()
             if response.headers.get("etag"):
@@ -469,6 +487,15 @@ class PlatformClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def check_redirect(self, location: httpx.URL, target: str) -> None:
+        """The host policy on a redirect that the caller follows (or only reads) itself:
+        HostRefused saying that ``target`` redirected to a host that is not allowed, or
+        httpx.ConnectError when the name does not resolve."""
+        try:
+            self.hosts.check(location)
+        except HostRefused as exc:
+            raise _redirect_refused(exc, target, self.platform) from None
+
     def _guard(self, request: httpx.Request) -> None:
         """The request event hook: the host policy, before every request and redirect hop."""
         self.hosts.check(request.url)
@@ -482,6 +509,8 @@ class PlatformClient:
         params: Mapping[str, Any] | None,
         headers: dict[str, str],
         json: Any = None,
+        final: Final | None = None,
+        follow_redirects: bool = True,
     ) -> httpx.Response:
         secrets = self.secrets + _bearer_values(headers)
         target = redact(url, secrets)
@@ -504,7 +533,17 @@ class PlatformClient:
             reraise=True,
         )
         try:
-            return retrying(self._attempt, method, url, params, headers, json, target)
+            return retrying(
+                self._attempt,
+                method,
+                url,
+                params,
+                headers,
+                json,
+                target,
+                final,
+                follow_redirects,
+            )
         except _Retryable as failure:
             message = redact(failure.message, secrets)
             if failure.status == 429:
@@ -530,20 +569,24 @@ class PlatformClient:
         headers: dict[str, str],
         json: Any,
         target: str,
+        final: Final | None = None,
+        follow_redirects: bool = True,
     ) -> httpx.Response:
         if self.budget is not None:
             self.budget.acquire()
         try:
-            response = self._client.request(method, url, params=params, headers=headers, json=json)
+            response = self._client.request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                json=json,
+                follow_redirects=follow_redirects,
+            )
         except HostRefused as exc:
             if _host_port(exc.url) != _host_port(url):
                 # A hop of a redirect: say where from, so the platform's answer is visible.
-                raise HostRefused(
-                    f"{target} redirected to a host that is not allowed: {exc.message}",
-                    url=exc.url,
-                    platform=self.platform,
-                    target=target,
-                ) from None
+                raise _redirect_refused(exc, target, self.platform) from None
             raise
         except httpx.TooManyRedirects:
             # A redirect loop (a login or consent wall sending us round): not retried now.
@@ -558,6 +601,8 @@ class PlatformClient:
         status = response.status_code
         if status != 429 and status < 500:
             return response
+        if final is not None and final(response):
+            return response  # the source knows this one will not pass with waiting
         wait = retry_after(response, self._clock())
         if wait is not None and wait > self.settings.max_wait:
             # Longer than a run should block a worker: record it, the next run tries again.
@@ -570,6 +615,16 @@ class PlatformClient:
                 status=status,
             )
         raise _Retryable(f"HTTP {status}", status=status, wait=wait)
+
+
+def _redirect_refused(exc: HostRefused, target: str, platform: str) -> HostRefused:
+    """``exc`` (a refused redirect target) as said of the URL that redirected there."""
+    return HostRefused(
+        f"{target} redirected to a host that is not allowed: {exc.message}",
+        url=exc.url,
+        platform=platform,
+        target=target,
+    )
 
 
 def _bearer_values(headers: Mapping[str, str]) -> tuple[str, ...]:

@@ -203,6 +203,8 @@ def test_unknown_nested_key_names_its_path_and_line(tmp_path):
         ("platforms:\n  x: {requests_per_minute: many}\n", 2, "expected a positive whole number"),
         ("platforms:\n  x: {api_url: 'ftp://x'}\n", 2, "expected an http(s) URL"),
         ("platforms:\n  myspace: {}\n", 2, "platforms.myspace: unknown key"),
+        ("platforms:\n  x: {short_url: 'https://t.co'}\n", 2, "x.short_url: unknown key"),
+        ("platforms:\n  tiktok: {short_url: vm.tiktok.com}\n", 2, "expected an http(s) URL"),
         (
             "campaigns:\n  c: {relationship: boss}\n",
             2,
@@ -472,6 +474,17 @@ def test_platform_settings_feed_the_monitors_http_and_source_settings(tmp_path):
         "platforms.x.retries: expected a whole number (0 or more), got -1",
         "platforms.x.options.a: expected a string, number or true/false, got an array",
     ]
+
+
+def test_tiktok_short_url_is_a_trusted_base_of_the_source(tmp_path):
+    from monitors.sources.base import SourceSettings
+
+    config = load_config(
+        write(tmp_path, "platforms:\n  tiktok: {short_url: 'http://127.0.0.1:9/vm/'}\n")
+    )
+    source = SourceSettings(**config.source_settings("tiktok", {}))
+    assert source.short_url == "http://127.0.0.1:9/vm"
+    assert source.base_urls == ("http://127.0.0.1:9/vm",)  # trusted by the host policy
 
 
 def test_unquoted_hashtag_and_empty_accounts(tmp_path):

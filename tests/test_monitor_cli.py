@@ -69,7 +69,7 @@ def config_file(tmp_path: Path, servers: dict[str, FakeServer], extra: str = "")
 database: sqlite:///{tmp_path / "record.db"}
 jurisdiction: US
 platforms:
-  tiktok: {{web_url: "{servers["tiktok"].url}", api_url: "{servers["tiktok"].url}"}}
+  tiktok: {{web_url: "{servers["tiktok"].url}", api_url: "{servers["tiktok"].url}", short_url: "{servers["tiktok"].url}/vm"}}
   youtube: {{api_url: "{servers["youtube"].url}/youtube/v3", web_url: "{servers["youtube"].url}", key_env: CT_YT_KEY}}
   bluesky: {{api_url: "{servers["bluesky"].url}"}}
   mastodon: {{instances: {{"mastodon.social": "{servers["mastodon"].url}"}}}}
@@ -166,6 +166,51 @@ def test_check_a_post_url(world, fakes, tmp_path):
     assert result.exit_code == 1, result.output
     (out,) = json.loads(result.stdout)
     assert out["id"] == post.id and out["verdict"] == "violation"
+
+
+def test_check_a_tiktok_short_link_reports_and_records_the_video_it_opens(world, fakes, tmp_path):
+    _, servers = fakes
+    post = world.accounts[("tiktok", "glowwithmara")].posts[0]
+    cfg = config_file(tmp_path, servers)
+    for host in ("vm.tiktok.com", "www.tiktok.com"):  # the app's link and the /t/ form
+        link = tiktok.short_link(post, host)
+        result = run("check", link, "--config", str(cfg), "--format", "json")
+        assert result.exit_code == 1, result.output
+        (out,) = json.loads(result.stdout)
+        assert out["id"] == post.id and out["verdict"] == "violation"
+        assert out["url"] == f"https://www.tiktok.com/@glowwithmara/video/{post.id}"
+    store = open_store(f"sqlite:///{tmp_path / 'record.db'}")
+    from compliance.store.queries import ViolationFilter, list_violations
+
+    with store.read() as session:
+        rows = list_violations(session, ViolationFilter())
+    # Both links are the one post, recorded under its video id: one violation, not two.
+    assert [(r["rule"], r["post"]) for r in rows] == [("FTC.D101", post.id)], rows
+    world.delete(post)  # the link still leads to the video, whose page now says deleted
+    gone = run("check", tiktok.short_link(post), "--config", str(cfg))
+    assert gone.exit_code == 2 and "marked gone (its evidence is kept)" in gone.output
+
+
+def test_a_tiktok_short_link_that_fails_is_one_line_naming_the_link(world, fakes, tmp_path):
+    from fakes.server import Response
+
+    _, servers = fakes
+    cfg = config_file(tmp_path, servers)
+    missing = "https://vm.tiktok.com/ZMnosuch1/"
+    result = run("check", missing, "--config", str(cfg))
+    assert result.exit_code == 2, result.output
+    (line,) = [ln for ln in result.output.splitlines() if missing in ln]
+    assert line.startswith(f"compliance: {missing}: ") and "no such short link" in line
+    # A redirect to loopback on a port nobody configured: refused before it is read.
+    servers["tiktok"].fail(
+        "/vm/", Response(302, b"", {"location": "http://127.0.0.1:9/@x/video/7700000000000000001"})
+    )
+    post = world.accounts[("tiktok", "glowwithmara")].posts[0]
+    link = tiktok.short_link(post)
+    refused = run("check", link, "--config", str(cfg))
+    assert refused.exit_code == 2, refused.output
+    assert f"{link}: " in refused.output and "not allowed" in refused.output
+    assert "Traceback" not in refused.output and "/oembed" not in str(servers["tiktok"].log)
 
 
 def test_a_url_of_no_supported_platform_is_a_usage_error(world, fakes, tmp_path):
@@ -535,3 +580,35 @@ def test_a_recorded_post_whose_url_now_answers_not_found_is_marked_gone(world, f
     assert result.exit_code == 2, result.output
     assert "marked gone (its evidence is kept)" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_exhausted_x_monthly_cap_is_recorded_as_quota_and_status_says_so(tmp_path):
+    from fakes import x as fake_x
+    from fakes.server import serving
+
+    world = World()
+    world.post("x", "cappedx", "Sponsored thread, more tomorrow", age=600)
+    with serving(lambda server: fake_x.install(server, world)) as server:
+        cfg = tmp_path / "compliance.yaml"
+        cfg.write_text(
+            f"""\
+database: sqlite:///{tmp_path / "record.db"}
+platforms:
+  x: {{api_url: "{server.url}", web_url: "{server.url}", token_env: CT_X_TOKEN}}
+creators:
+  capped:
+    accounts: ["x:@cappedx"]
+""",
+            encoding="utf-8",
+        )
+        env = {"CT_X_TOKEN": fake_x.CAPPED_TOKEN}
+        result = run("daemon", "--config", str(cfg), "--once", env=env)
+        assert len(server.log) == 1  # the cap is not retried like a rate limit
+    assert fake_x.CAPPED_TOKEN not in result.output
+    status = run("status", "--config", str(cfg), "--format", "json")
+    (state,) = json.loads(status.output)
+    assert state["last_outcome"] == "failed" and state["last_error_kind"] == "quota", state
+    assert "monthly usage cap is exhausted" in state["last_error"]
+    text = run("status", "--config", str(cfg))
+    assert "failed (quota)" in text.output
+    assert "monthly usage cap is exhausted" in text.output

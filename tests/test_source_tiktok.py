@@ -11,13 +11,22 @@ from dataclasses import dataclass
 import pytest
 from fakes import tiktok as fake_tiktok
 from fakes.harness import reset, serve
-from fakes.server import BOT_WALL, FakeServer, Response, fixture, fixture_json, json_response
+from fakes.server import (
+    BOT_WALL,
+    FakeServer,
+    Loop,
+    Response,
+    fixture,
+    fixture_json,
+    json_response,
+)
 from fakes.world import World
 from source_helpers import loopback
 
 from monitors.errors import (
     AuthExpired,
     BotWall,
+    HostRefused,
     Malformed,
     NotConfigured,
     NotFound,
@@ -25,11 +34,11 @@ from monitors.errors import (
     RateLimited,
     Unavailable,
 )
-from monitors.http import HttpSettings, make_client
+from monitors.http import HostPolicy, HttpSettings, make_client
 from monitors.sources import source_class
 from monitors.sources.base import ACCOUNT, HASHTAG, PAID_LABEL, POST, TRANSCRIPT, SourceSettings
 from monitors.sources.subtitles import vtt_text
-from monitors.sources.tiktok import TikTokSource
+from monitors.sources.tiktok import MAX_HOPS, TikTokSource
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
@@ -473,10 +482,140 @@ def test_video_page_bot_wall(tt: Setup) -> None:
         tt.source().post("https://www.tiktok.com/@someone/video/7700000000000000001")
 
 
-def test_post_with_a_short_link_is_a_config_error(tt: Setup) -> None:
-    with pytest.raises(NotConfigured):
-        tt.source().post("https://vm.tiktok.com/ZMabc123/")
-    assert tt.server.log == []
+# --- short links -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["vm.tiktok.com", "vt.tiktok.com", "www.tiktok.com"])
+def test_a_short_link_is_resolved_to_its_video(tt: Setup, host: str) -> None:
+    post = tt.world.post("tiktok", "maya", "Loving this #ad")
+    link = fake_tiktok.short_link(post, host)
+    assert TikTokSource.post_ref(link) is None and TikTokSource.short_link(link) == link
+    fetched = tt.source(short_url=f"{tt.server.url}/vm").post(link)
+    assert fetched.post.id == post.id and fetched.post.caption == "Loving this #ad"
+    # The canonical video URL, without the fake's host or TikTok's tracking query.
+    assert fetched.post.url == f"https://www.tiktok.com/@maya/video/{post.id}"
+    code = link.rstrip("/").rsplit("/", 1)[1]
+    (hop,) = tt.server.requests(code)  # one hop, the redirect read by hand
+    assert hop.path == (f"/t/{code}/" if host == "www.tiktok.com" else f"/vm/{code}/")
+    # Its target was not requested: the video is read through oEmbed as for any URL.
+    assert not tt.server.requests("/video/")
+    (oembed,) = tt.server.requests("/oembed")
+    assert oembed.arg("url") == f"https://www.tiktok.com/@maya/video/{post.id}"
+
+
+def test_a_short_link_of_a_deleted_video_is_not_found_naming_the_video(tt: Setup) -> None:
+    post = tt.world.post("tiktok", "maya", "soon gone")
+    tt.world.delete(post)
+    with pytest.raises(NotFound, match="status_deleted") as caught:
+        tt.source(short_url=f"{tt.server.url}/vm").post(fake_tiktok.short_link(post))
+    assert caught.value.target == f"https://www.tiktok.com/@maya/video/{post.id}"
+
+
+def test_a_short_link_that_404s_is_not_found_naming_the_link(tt: Setup) -> None:
+    link = "https://vm.tiktok.com/ZMnothing1/"
+    with pytest.raises(NotFound, match="no such short link") as caught:
+        tt.source(short_url=f"{tt.server.url}/vm").post(link)
+    assert caught.value.target == link and link in str(caught.value)
+
+
+@pytest.mark.parametrize("page", ["/", "/foryou?lang=en", "/login?redirect_url=x"])
+def test_a_short_link_to_a_page_that_is_no_video_is_an_error(tt: Setup, page: str) -> None:
+    # TikTok sends an expired link to its home page.
+    tt.server.fail("/vm/", Response(302, b"", {"location": f"{tt.server.url}{page}"}))
+    link = "https://vm.tiktok.com/ZMexpired1/"
+    with pytest.raises(NotFound, match="not to a video") as caught:
+        tt.source(short_url=f"{tt.server.url}/vm").post(link)
+    assert caught.value.target == link
+    assert f"leads to https://www.tiktok.com{page.split('?')[0]}," in str(caught.value)
+    assert len(tt.server.log) == 1
+
+
+def test_a_short_link_that_answers_without_a_redirect_is_malformed(tt: Setup) -> None:
+    tt.server.fail("/vm/", BOT_WALL)
+    with pytest.raises(Malformed, match="HTTP 200 without a redirect"):
+        tt.source(short_url=f"{tt.server.url}/vm").post("https://vm.tiktok.com/ZMwalled1/")
+
+
+def test_a_short_link_redirecting_to_itself_is_a_loop(tt: Setup) -> None:
+    tt.server.faults.append(Loop("/vm/", Response(), times=50))
+    with pytest.raises(Unavailable, match="loop"):
+        tt.source(short_url=f"{tt.server.url}/vm").post("https://vm.tiktok.com/ZMloop0001/")
+    assert len(tt.server.log) == 1
+
+
+def test_short_links_redirecting_round_and_on_and_on_stop(tt: Setup) -> None:
+    base = f"{tt.server.url}/vm"
+    # A -> B -> A: a loop through another link.
+    tt.server.fail("/vm/ZMaaaa", Response(301, b"", {"location": f"{base}/ZMbbbb/"}))
+    tt.server.fail("/vm/ZMbbbb", Response(301, b"", {"location": "/vm/ZMaaaa"}))
+    with pytest.raises(Unavailable, match="loop"):
+        tt.source(short_url=base).post("https://vm.tiktok.com/ZMaaaa/")
+    assert len(tt.server.log) == 2
+    # A chain of new links: given up after MAX_HOPS requests.
+    tt.server.log.clear()
+    for n in range(MAX_HOPS + 2):
+        tt.server.fail(f"/vm/ZMhop{n}/", Response(302, b"", {"location": f"/vm/ZMhop{n + 1}/"}))
+    with pytest.raises(Unavailable, match=f"more than {MAX_HOPS} times"):
+        tt.source(short_url=base).post("https://vm.tiktok.com/ZMhop0/")
+    assert len(tt.server.log) == MAX_HOPS
+
+
+def _policed(tt: Setup, resolve: object = None) -> TikTokSource:
+    """A source whose client has the real host policy: only the fake's URL is configured."""
+    kw = {"resolve": resolve} if resolve is not None else {}
+    hosts = HostPolicy.build("tiktok", trusted_urls=(tt.server.url,), **kw)  # type: ignore[arg-type]
+    http = make_client("tiktok", HttpSettings(retries=1), sleep=tt.waits.append, hosts=hosts)
+    settings = SourceSettings(web_url=tt.server.url, short_url=f"{tt.server.url}/vm")
+    return TikTokSource(http, settings)
+
+
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        ("http://127.0.0.1:9/@x/video/7700000000000000001", "127.0.0.1 is not a tiktok host"),
+        ("http://localhost/latest/meta-data/", "localhost is not a tiktok host"),
+        ("https://evil.example/@x/video/7700000000000000001", "evil.example is not a tiktok host"),
+        ("http://www.tiktok.com/@x/video/7700000000000000001", "must be reached over https"),
+    ],
+)
+def test_a_short_link_redirecting_off_tiktok_is_refused(tt: Setup, location: str, why: str) -> None:
+    tt.server.fail("/vm/", Response(302, b"", {"location": location}))
+    link = "https://vm.tiktok.com/ZMevil0001/"
+    with pytest.raises(HostRefused, match="redirected to a host that is not allowed") as caught:
+        _policed(tt).post(link)
+    assert why in str(caught.value) and caught.value.target == link
+    assert len(tt.server.log) == 1  # nothing followed
+
+
+def test_a_short_link_to_a_tiktok_name_on_a_private_address_is_refused(tt: Setup) -> None:
+    tt.server.fail(
+        "/vm/",
+        Response(302, b"", {"location": "https://www.tiktok.com/@x/video/7700000000000000001"}),
+    )
+    source = _policed(tt, resolve=lambda host, port: ["10.0.0.7"])
+    with pytest.raises(HostRefused, match=r"resolves to 10\.0\.0\.7, a private address"):
+        source.post("https://vm.tiktok.com/ZMinside1/")
+    assert not tt.server.requests("/oembed")
+
+
+def test_without_short_url_the_link_is_asked_at_its_own_host(tt: Setup) -> None:
+    asked: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        raise OSError("no network in tests")
+
+    http = make_client(
+        "tiktok",
+        HttpSettings(retries=1),
+        sleep=tt.waits.append,
+        hosts=HostPolicy.build("tiktok", trusted_urls=(tt.server.url,), resolve=resolve),
+    )
+    source = TikTokSource(http, SourceSettings(web_url=tt.server.url))
+    with pytest.raises(Unavailable):
+        source.post("https://vt.tiktok.com/ZSxyz123/")
+    assert asked == ["vt.tiktok.com", "vt.tiktok.com"]  # the first try and one retry
+    assert tt.server.log == []  # never sent to web_url
 
 
 # --- references, capabilities, registry ----------------------------------------------------
@@ -498,7 +637,7 @@ def test_post_with_a_short_link_is_a_config_error(tt: Setup) -> None:
             "https://www.tiktok.com/player/v1/7707331909408313948?utm_campaign=x",
             "7707331909408313948",
         ),
-        ("https://vm.tiktok.com/ZMabc123/", None),
+        ("https://vm.tiktok.com/ZMabc123/", None),  # short links: see SHORT_LINKS
         ("https://vt.tiktok.com/ZSabc123/", None),
         ("https://www.tiktok.com/@glowwithmara", None),
         ("https://www.tiktok.com/tag/ad", None),
@@ -508,6 +647,24 @@ def test_post_with_a_short_link_is_a_config_error(tt: Setup) -> None:
 )
 def test_post_ref(url: str, expected: str | None) -> None:
     assert TikTokSource.post_ref(url) == expected
+    assert TikTokSource.short_link(url) is None or expected is None
+
+
+SHORT_LINKS = {
+    "https://vm.tiktok.com/ZMabc123/": "https://vm.tiktok.com/ZMabc123/",
+    "vt.tiktok.com/ZSxyz99?lang=en": "https://vt.tiktok.com/ZSxyz99",
+    "https://www.tiktok.com/t/ZTabc123/": "https://www.tiktok.com/t/ZTabc123/",
+    "https://tiktok.com/t/ZTabc123": "https://www.tiktok.com/t/ZTabc123",
+    "https://vm.tiktok.com/": None,
+    "https://vm.tiktok.com/ZM/abc/": None,
+    "https://www.tiktok.com/ZMabc123/": None,
+    "https://www.tiktok.com/@u/video/7707331909408313948": None,
+    "https://vm.tiktok.com.evil.example/ZMabc123/": None,
+}
+
+
+def test_short_link() -> None:
+    assert {url: TikTokSource.short_link(url) for url in SHORT_LINKS} == SHORT_LINKS
 
 
 def test_hashtag_listing_is_not_configured(tt: Setup) -> None:

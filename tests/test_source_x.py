@@ -195,6 +195,29 @@ def test_usage_cap_is_quota_exceeded() -> None:
     assert isinstance(http_error(response, "@u"), QuotaExceeded)
 
 
+def test_monthly_usage_cap_is_quota_exceeded_at_once_not_retried(
+    server: FakeServer, world: World
+) -> None:
+    world.post("x", "cappedx", "a post nobody can read this month")
+    waits = Waits()
+    x = source(server, waits, token=fake.CAPPED_TOKEN)
+    with pytest.raises(QuotaExceeded) as caught:
+        list(x.account_posts("cappedx", {}))
+    error = caught.value
+    assert error.kind == "quota" and error.status == 429 and error.retry_after is None
+    assert "monthly usage cap is exhausted" in str(error)
+    assert "not a rate limit" in str(error) and "\n" not in str(error)
+    # One request: waiting out the 15-minute window (as for a rate limit) would not help.
+    assert len(server.log) == 1 and waits == []
+    with pytest.raises(QuotaExceeded):
+        x.post(f"https://x.com/cappedx/status/{world.accounts[('x', 'cappedx')].posts[0].id}")
+    # A plain 429 stays a rate limit (the fixture's reset is beyond max_wait).
+    server.fail(TWEETS, fixture("x_error_rate_limit.json"))
+    with pytest.raises(RateLimited) as limited:
+        list(source(server).account_posts("harborlinetech", {}))
+    assert limited.value.kind == "rate_limited"
+
+
 def test_5xx_bot_wall_and_truncated_json(server: FakeServer) -> None:
     server.fail(TWEETS, Response(503, b"over capacity"), times=2)
     assert len(list(source(server).account_posts("harborlinetech", {}))) == 3

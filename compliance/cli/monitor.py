@@ -156,9 +156,13 @@ def scheduled_for(monitor: Monitor) -> Scheduled:
 
 
 def post_platform(url: str) -> str | None:
-    """The platform whose post URL ``url`` is (no network), else None."""
+    """The platform whose post URL ``url`` is (no network), else None. A TikTok short link
+    counts: the source resolves it to its video when it reads the post."""
     from monitors.sources import SOURCES, source_class
+    from monitors.sources.tiktok import TikTokSource
 
+    if TikTokSource.short_link(url):
+        return "tiktok"
     for platform in PLATFORMS:
         if platform in SOURCES and source_class(platform).post_ref(url):
             return platform
@@ -396,7 +400,8 @@ def _check_post(
     except NotFound as exc:
         _fetch_error(writer, f"{url}: {exc}")
         if store is not None:
-            _mark_gone_if_recorded(store, job.platform, url, source)
+            # A short link's post is named by the error's target: the video it led to.
+            _mark_gone_if_recorded(store, job.platform, url, source, exc.target)
         return None
     except FetchError as exc:
         _fetch_error(writer, f"{url}: {exc}")
@@ -415,11 +420,14 @@ def _check_post(
         return recorder.close()
 
 
-def _mark_gone_if_recorded(store: Store, platform: str, url: str, source: Any) -> None:
-    """A post we have on record that its platform now says is deleted: marked gone, kept."""
+def _mark_gone_if_recorded(
+    store: Store, platform: str, url: str, source: Any, resolved: str | None = None
+) -> None:
+    """A post we have on record that its platform now says is deleted: marked gone, kept.
+    ``resolved`` is the post URL that ``url`` (a short link) led to, when it is not one."""
     from compliance.store.gone import mark_gone
 
-    ref = source.post_ref(url)
+    ref = source.post_ref(url) or (source.post_ref(resolved) if resolved else None)
     if not ref:
         return
     recorded_as = {"x": "twitter"}.get(platform, platform)

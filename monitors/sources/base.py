@@ -61,6 +61,7 @@ class SourceSettings:
 
     api_url: str | None = None
     web_url: str | None = None
+    short_url: str | None = None  # TikTok's short-link hosts (vm./vt.tiktok.com), for tests
     token: str | None = field(default=None, repr=False)
     key: str | None = field(default=None, repr=False)
     user_id: str | None = None
@@ -74,7 +75,7 @@ class SourceSettings:
     @property
     def base_urls(self) -> tuple[str, ...]:
         """The base URLs written in compliance.yaml: their hosts are trusted as written."""
-        urls = (self.api_url, self.web_url, *self.instances.values())
+        urls = (self.api_url, self.web_url, self.short_url, *self.instances.values())
         return tuple(u for u in urls if u)
 
     @property

@@ -20,6 +20,17 @@ One post by URL uses oEmbed (no auth), and the video page when oEmbed answers
 400, because only the page's ``statusCode``/``statusMsg`` tells a deleted video
 (``status_deleted``: NotFound) from a private or blocked one (Private).
 
+Short links (what the mobile app shares: ``https://vm.tiktok.com/ZMabc123/``,
+``https://vt.tiktok.com/ZSxyz/``, ``https://www.tiktok.com/t/ZTabc/``) carry no video
+id: only the redirect they answer says which video they open. :meth:`post` follows
+it hop by hop (``Location`` read by hand, at most :data:`MAX_HOPS`), each hop and
+its target through the client and its host policy, until a video URL, which is then
+read as any other. vm./vt.tiktok.com are requested at ``short_url`` when that is
+configured (as the other hosts are at ``api_url``/``web_url``), ``/t/`` links at
+``web_url``; a redirect to a base written in the config counts as one to the TikTok
+host that base stands for. A short link that 404s, loops, or ends anywhere but a
+video (TikTok sends expired links to its home page) is an error naming the link.
+
 TikTok has no hashtag listing a commercial product may use (the Research API is
 for approved academic, non-commercial use only), so ``hashtag_posts`` raises
 NotConfigured.
@@ -55,6 +66,8 @@ from monitors.sources.subtitles import vtt_text
 
 API_URL = "https://open.tiktokapis.com"
 WEB_URL = "https://www.tiktok.com"
+SHORT_HOSTS = ("vm.tiktok.com", "vt.tiktok.com")  # the app's share links
+MAX_HOPS = 5  # one expected [INF]: vm.tiktok.com -> the video page
 VIDEO_FIELDS = "id,create_time,share_url,video_description,title,duration,embed_link"
 MAX_COUNT = 20  # the Display API's maximum page size [DOC]
 WEB_PAGE = 30  # what the web app asks for per item-list page [SDK yt-dlp]
@@ -97,6 +110,10 @@ _DATA_SCRIPT = re.compile(
     re.S,
 )
 _VIDEO_PATH = re.compile(r"^/(?:@[^/]+/)?(?:video|photo)/(\d{8,25})(?:/|$)")
+_SHORT_CODE = r"[A-Za-z0-9_-]{4,32}"
+_SHORT_PATH = re.compile(rf"^/{_SHORT_CODE}/?$")  # vm./vt.tiktok.com/CODE/
+_T_PATH = re.compile(rf"^/t/{_SHORT_CODE}/?$")  # www.tiktok.com/t/CODE/
+_REDIRECTS = (301, 302, 303, 307, 308)
 _OTHER_PATHS = (
     re.compile(r"^/v/(\d{8,25})(?:\.html)?/?$"),  # m.tiktok.com/v/ID.html
     re.compile(r"^/embed(?:/v2)?/(\d{8,25})/?$"),
@@ -115,6 +132,14 @@ class TikTokSource:
         self.settings = settings
         self.api_url = (settings.api_url or API_URL).rstrip("/")
         self.web_url = (settings.web_url or WEB_URL).rstrip("/")
+        short = settings.short_url.rstrip("/") if settings.short_url else None
+        self.short_url = short
+        # Configured bases and the public host each stands for, longest first (a base may
+        # be another's prefix: one fake serving the web pages and, under /vm, short links).
+        self._bases = sorted(
+            ((b, h) for b, h in ((short, "https://vm.tiktok.com"), (self.web_url, WEB_URL)) if b),
+            key=lambda pair: -len(pair[0]),
+        )
 
     # --- the Source interface ---------------------------------------------------
     def account_posts(self, account: str, state: MutableMapping[str, Any]) -> Iterator[Fetched]:
@@ -134,13 +159,15 @@ class TikTokSource:
         )
 
     def post(self, url: str) -> Fetched:
-        """One video or photo post by URL: oEmbed, then the video page to tell deleted from private."""
+        """One video or photo post by URL (a short link is resolved first): oEmbed, then the
+        video page to tell deleted from private."""
+        link = self.short_link(url)
+        if link is not None:
+            url = self._resolve(link)
         video_id = self.post_ref(url)
         if video_id is None:
             raise NotConfigured(
-                "not a TikTok post URL with a video id (short links must be opened first)",
-                platform=self.platform,
-                target=url,
+                "not a TikTok post URL with a video id", platform=self.platform, target=url
             )
         handle = _handle_in(url)
         permalink = f"{WEB_URL}/@{handle or '_'}/video/{video_id}"
@@ -177,6 +204,92 @@ class TikTokSource:
                 if match:
                     break
         return match.group(1) if match else None
+
+    @classmethod
+    def short_link(cls, url: str) -> str | None:
+        """``url`` as a canonical short link (https, no query) when it is one, else None."""
+        parts = urlsplit(url.strip() if "://" in url else f"https://{url.strip()}")
+        host = (parts.hostname or "").lower()
+        if host in SHORT_HOSTS and _SHORT_PATH.match(parts.path):
+            return f"https://{host}{parts.path}"
+        if host in ("tiktok.com", "www.tiktok.com", "m.tiktok.com") and _T_PATH.match(parts.path):
+            return f"{WEB_URL}{parts.path}"
+        return None
+
+    # --- short links ------------------------------------------------------------
+    def _resolve(self, link: str) -> str:
+        """The video URL that short ``link`` redirects to, following at most MAX_HOPS hops."""
+        current, seen = link, {link.rstrip("/")}
+        for _ in range(MAX_HOPS):
+            asked = self._configured(current)
+            response = self.http.get(asked, follow_redirects=False)
+            status = response.status_code
+            if status in (404, 410):
+                raise NotFound(
+                    f"no such short link (HTTP {status})",
+                    platform=self.platform,
+                    target=link,
+                    status=status,
+                )
+            if status >= 400:
+                raise self._refused(response, link, "short link")
+            location = response.headers.get("location")
+            if status not in _REDIRECTS or not location:
+                raise Malformed(
+                    f"the short link answered HTTP {status} without a redirect",
+                    platform=self.platform,
+                    target=link,
+                    status=status,
+                )
+            hop = httpx.URL(asked).join(location.strip())
+            self._allowed(hop, link)
+            public = self._public(str(hop.copy_with(query=None, fragment=None)))
+            if self.post_ref(public):
+                return public
+            following = self.short_link(public)
+            if following is None:
+                # TikTok sends an expired or mistyped link to its home page (or a login page).
+                raise NotFound(
+                    f"the short link leads to {public}, not to a video (expired or mistyped?)",
+                    platform=self.platform,
+                    target=link,
+                )
+            if following.rstrip("/") in seen:
+                raise Unavailable(
+                    f"the short link redirects in a loop (back to {following})",
+                    platform=self.platform,
+                    target=link,
+                )
+            seen.add(following.rstrip("/"))
+            current = following
+        raise Unavailable(
+            f"the short link redirected more than {MAX_HOPS} times",
+            platform=self.platform,
+            target=link,
+        )
+
+    def _configured(self, link: str) -> str:
+        """Where to request a canonical short link: at ``short_url`` (vm./vt.) or ``web_url``
+        (/t/) when configured, else at its own host."""
+        parts = urlsplit(link)
+        if parts.hostname in SHORT_HOSTS:
+            return f"{self.short_url}{parts.path}" if self.short_url else link
+        return f"{self.web_url}{parts.path}"
+
+    def _public(self, url: str) -> str:
+        """``url`` with a configured base replaced by the public TikTok host it stands for."""
+        for base, public in self._bases:
+            if url == base or url.startswith((f"{base}/", f"{base}?")):
+                return public + url[len(base) :]
+        return url
+
+    def _allowed(self, hop: httpx.URL, link: str) -> None:
+        """The host policy on a redirect's target, even one only read and never requested:
+        a short link that leads off TikTok (or to a private address) is refused."""
+        try:
+            self.http.check_redirect(hop, link)
+        except httpx.ConnectError as exc:
+            raise Unavailable(str(exc), platform=self.platform, target=link) from None
 
     # --- Display API ------------------------------------------------------------
     def _api_posts(self, handle: str) -> Iterator[Fetched]:

@@ -21,8 +21,11 @@ current version.
 
 Platform name: the source is registered as ``x`` (and ``twitter``); its posts
 carry ``platform="twitter"``, the name the rule packs' folds use (X cuts at 280).
-Monthly usage caps (429 ``UsageCapExceeded``) are QuotaExceeded when the client
-hands the 429 over; the client retries 429s first (see the report to the lead).
+Monthly usage cap: X answers a project whose monthly post cap is used up with a 429
+``UsageCapExceeded`` (type ``.../problems/usage-capped``, platforms.md §6) [REC].
+Unlike a 15-minute rate limit no wait within a run lifts it, so the client hands
+that 429 over at once (``final``) instead of retrying it, and it becomes
+:class:`QuotaExceeded` (error kind ``quota``), saying the monthly cap is exhausted.
 """
 
 from __future__ import annotations
@@ -200,6 +203,7 @@ class XSource:
             self.api + path,
             params=params,
             headers={"authorization": f"Bearer {self.settings.token}"},
+            final=usage_capped,
         )
         if response.status_code >= 400:
             raise http_error(response, target)
@@ -323,13 +327,35 @@ def http_error(response: httpx.Response, target: str) -> FetchError:
     return _problem(problem if isinstance(problem, dict) else {}, target, response.status_code)
 
 
+def usage_capped(response: httpx.Response) -> bool:
+    """Whether ``response`` is X's usage-cap answer (a 429 that waiting minutes will not lift)."""
+    if response.status_code != 429:
+        return False
+    body = error_body(response)
+    return isinstance(body, dict) and _is_usage_cap(body)
+
+
+def _is_usage_cap(problem: Mapping[str, Any]) -> bool:
+    kind = str(problem.get("type") or "")
+    return problem.get("title") == "UsageCapExceeded" or kind.endswith("/usage-capped")
+
+
 def _problem(problem: Mapping[str, Any], target: str, status: int) -> FetchError:
     kind = str(problem.get("type") or "")
     title = str(problem.get("title") or "")
     detail = one_line(problem.get("detail") or problem.get("message") or title or f"HTTP {status}")
     kw: dict[str, Any] = {"platform": PLATFORM, "target": target, "status": status}
-    if title == "UsageCapExceeded" or kind.endswith("/usage-capped"):
-        return QuotaExceeded(f"the X API usage cap is used up: {detail}", retry_after=None, **kw)
+    if _is_usage_cap(problem):
+        # When the cap resets depends on the project's billing day, which the answer does not
+        # say: no retry_after, so the schedule keeps trying and the status keeps saying why.
+        period = str(problem.get("period") or "monthly").lower()
+        return QuotaExceeded(
+            f"the X API {period} usage cap is exhausted ({detail}): no reads until the cap "
+            "resets with the next billing period or the plan is raised in the X developer "
+            "portal; this is not a rate limit that lifts in 15 minutes",
+            retry_after=None,
+            **kw,
+        )
     if status == 429:
         return RateLimited(detail, retry_after=None, **kw)  # the client normally handles 429
     if status == 401:

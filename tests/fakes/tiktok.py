@@ -12,6 +12,13 @@ envelopes, key order and compact JSON). Conventions of this fake:
   message is what TikTok sends [REC]; the code is a guess); a private video's page
   says ``10216 status_self_see`` (the fixture).
 
+* Short links: :func:`short_link` gives a post's share link; its code is a two-letter
+  prefix and the video id in base 36 (real codes are opaque). ``/vm/<code>/`` stands
+  for vm./vt.tiktok.com (configure ``short_url: <fake>/vm``) and answers 301, the
+  ``/t/<code>/`` form 302, each to the video URL on the fake with the tracking query
+  TikTok adds; a code of no post of the world is a 404. A deleted post's link still
+  redirects (its page then says deleted) [INF].
+
 The plain fixtures are served for the fixture creator (``glowwithmara``, token
 ``act.example12345Example12345Example``) when the world has no such account, so a
 test can run the source on the recorded bytes themselves.
@@ -49,6 +56,24 @@ _HTML = {"content-type": "text/html; charset=utf-8"}
 
 
 SEC_UID_PREFIX = "MS4wLjABAAAA"
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def short_code(post: FakePost, prefix: str = "ZM") -> str:
+    """The fake share code of ``post``: ``prefix`` and its id in base 36."""
+    number, digits = int(post.id), ""
+    while number:
+        number, digit = divmod(number, 36)
+        digits = _BASE36[digit] + digits
+    return prefix + (digits or "0")
+
+
+def short_link(post: FakePost, host: str = "vm.tiktok.com") -> str:
+    """The share link the app gives for ``post``: ``https://vm.tiktok.com/ZM.../`` (or vt.),
+    or with ``host="www.tiktok.com"`` the ``/t/ZT.../`` form."""
+    if host == "www.tiktok.com":
+        return f"https://www.tiktok.com/t/{short_code(post, 'ZT')}/"
+    return f"https://{host}/{short_code(post, 'ZS' if host.startswith('vt.') else 'ZM')}/"
 
 
 def sec_uid(account: FakeAccount) -> str:
@@ -295,6 +320,25 @@ def install(server: FakeServer, world: World) -> None:
             "statusMsg": "",
         }
         return page(video_html, "webapp.video-detail", detail)
+
+    def short_redirect(code: str, status: int) -> Response:
+        try:
+            video_id = str(int(code[2:], 36))
+        except ValueError:
+            video_id = ""
+        post = world.find("tiktok", video_id) if video_id else None
+        if post is None:
+            return Response(404, b"", dict(_HTML))
+        location = f"{server.url}/@{post.handle}/video/{post.id}?_r=1&_t={code}"
+        return Response(status, b"", {"location": location, **_HTML})
+
+    @server.route("GET", r"/vm/(?P<code>[A-Za-z0-9_-]+)/?")
+    def short_vm(request: Request, match: re.Match[str]) -> Response:
+        return short_redirect(match["code"], 301)
+
+    @server.route("GET", r"/t/(?P<code>[A-Za-z0-9_-]+)/?")
+    def short_t(request: Request, match: re.Match[str]) -> Response:
+        return short_redirect(match["code"], 302)
 
     @server.route("GET", r"/oembed")
     def oembed(request: Request, match: re.Match[str]) -> Response:

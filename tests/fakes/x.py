@@ -7,8 +7,11 @@ Routes: ``/2/users/by/username/:u``, ``/2/users/:id/tweets`` (``max_results``,
 whole in ``note_tweet.text``; ``&``, ``<`` and ``>`` are escaped in text. Missing
 users and deleted posts are 200s with ``errors`` (resource-not-found), a private
 (protected) account an authorization error, a suspended one "User has been
-suspended"; a bearer token other than :data:`GOOD_TOKEN` is a 401. The fixture user
-``harborlinetech`` is served from the fixture files.
+suspended"; a bearer token other than :data:`GOOD_TOKEN` is a 401, except
+:data:`CAPPED_TOKEN`: the token of a project whose monthly usage cap is used up, answered
+on every route with X's 429 ``UsageCapExceeded`` (platforms.md §6), reset headers and
+all (its 15-minute window is not what is exhausted). The fixture user ``harborlinetech``
+is served from the fixture files.
 """
 
 from __future__ import annotations
@@ -22,6 +25,17 @@ from fakes.server import FakeServer, Request, Response, fixture, fixture_json, j
 from fakes.world import FakeAccount, FakePost, World
 
 GOOD_TOKEN = "AAAAAAAAAAAAAAAAAAAAAfakebearer"
+CAPPED_TOKEN = "AAAAAAAAAAAAAAAAAAAAAcappedbearer"
+# X's usage-cap answer [REC in platforms.md §6: title, detail and type; the rest INF].
+USAGE_CAP = {
+    "account_id": 1432109876,
+    "product_name": "standard-basic",
+    "title": "UsageCapExceeded",
+    "period": "Monthly",
+    "scope": "Product",
+    "detail": "Usage cap exceeded: Monthly product cap",
+    "type": "https://api.twitter.com/2/problems/usage-capped",
+}
 FIXTURE_USER = "harborlinetech"
 FIXTURE_USER_ID = "1432109876543210987"
 FIXTURE_NEXT = fixture_json("x_user_tweets.json")["meta"]["next_token"]
@@ -134,6 +148,17 @@ def install(server: FakeServer, world: World) -> None:
     """Register the X API v2 routes on ``server``, rendering ``world``."""
 
     def refused(request: Request) -> Response | None:
+        if request.headers.get("authorization") == f"Bearer {CAPPED_TOKEN}":
+            reset = str(world.now + 900)  # the 15-minute window: not what is used up
+            return json_response(
+                USAGE_CAP,
+                429,
+                headers={
+                    "x-rate-limit-limit": "1500",
+                    "x-rate-limit-remaining": "1499",
+                    "x-rate-limit-reset": reset,
+                },
+            )
         if request.headers.get("authorization") != f"Bearer {GOOD_TOKEN}":
             return json_response(
                 {
