@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 # Characters that render as nothing. Soft hyphen and word joiner included: all of
@@ -172,6 +173,41 @@ class Normalized:
     def evasions_in(self, start: int, end: int) -> tuple[str, ...]:
         """The kinds of evasion undone inside ``[start, end)`` of the normalised text."""
         return tuple(dict.fromkeys(kind for s, e, kind in self.evasions if s < end and e > start))
+
+
+class EvasionIndex:
+    """:meth:`Normalized.evasions_in` for many spans of one caption, each in log time.
+
+    A caption of tens of thousands of full-width or look-alike tags has as many
+    disclosures as evasion ranges; asking each disclosure's range of the whole list
+    was quadratic. The ranges are dealt into layers of non-overlapping ranges (a
+    range from an emoji inside a tag can overlap the others; there are rarely more
+    than two layers), and each layer is searched by bisection.
+    """
+
+    def __init__(self, evasions: tuple[tuple[int, int, str], ...]) -> None:
+        # Per layer: starts, ends (both ascending: its ranges do not overlap) and the
+        # ranges' positions in ``evasions``, which fix the order kinds are reported in.
+        self._layers: list[tuple[list[int], list[int], list[int]]] = []
+        self._kinds = [kind for _, _, kind in evasions]
+        for n, (s, e, _kind) in sorted(enumerate(evasions), key=lambda item: item[1][:2]):
+            for starts, ends, order in self._layers:
+                if ends[-1] <= s:
+                    starts.append(s)
+                    ends.append(e)
+                    order.append(n)
+                    break
+            else:
+                self._layers.append(([s], [e], [n]))
+
+    def kinds_in(self, start: int, end: int) -> tuple[str, ...]:
+        """The same as ``Normalized.evasions_in(start, end)``."""
+        found: list[int] = []
+        for starts, ends, order in self._layers:
+            # The layer's ranges with s < end and e > start are one slice of it.
+            found.extend(order[bisect_right(ends, start) : bisect_left(starts, end)])
+        found.sort()
+        return tuple(dict.fromkeys(self._kinds[n] for n in found))
 
 
 def _fold_char(ch: str) -> tuple[str, str | None]:
