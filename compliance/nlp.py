@@ -803,30 +803,32 @@ def _widen(text: str, start: int, end: int, bounds: tuple[int, int]) -> tuple[in
         if space != -1 or lo == line_start:
             start = space + 1 if space != -1 else line_start
         else:
-            start = _cut_after_word(text, lo, start)
+            start = _cut_after_word(text, lo, end)
     if end < line_end:
         hi = min(line_end, end + _WIDEN_REACH)
         space = text.find(" ", end, hi)
         if space != -1 or hi == line_end:
             end = space if space != -1 else line_end
         else:
-            end = _cut_before_word(text, end, hi)
+            end = _cut_before_word(text, start, hi)
     return start, end
 
 
-def _cut_after_word(text: str, lo: int, start: int) -> int:
-    """The first offset in [lo, start] that does not split a word: past the word
-    characters at ``lo``, so that no word is cut and read as a shorter one."""
+def _cut_after_word(text: str, lo: int, limit: int) -> int:
+    """The first offset from ``lo`` (up to ``limit``) that does not split a word: past
+    the word characters at ``lo``, so that no word is cut and read as a shorter one
+    ("xxxnot sponsored" as "not sponsored"). Terms start at a word's edge, so this
+    never passes the term the window is for."""
     i = lo
-    while i < start and _WORD_CHAR.match(text, i) and i > 0 and _WORD_CHAR.match(text, i - 1):
+    while i < limit and i > 0 and _WORD_CHAR.match(text, i) and _WORD_CHAR.match(text, i - 1):
         i += 1
     return i
 
 
-def _cut_before_word(text: str, end: int, hi: int) -> int:
-    """The last offset in [end, hi] that does not split a word."""
+def _cut_before_word(text: str, limit: int, hi: int) -> int:
+    """The last offset from ``hi`` (down to ``limit``) that does not split a word."""
     i = hi
-    while i > end and _WORD_CHAR.match(text, i - 1) and _WORD_CHAR.match(text, i):
+    while i > limit and _WORD_CHAR.match(text, i - 1) and _WORD_CHAR.match(text, i):
         i -= 1
     return i
 
