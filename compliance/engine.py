@@ -559,8 +559,10 @@ def _signal(term: Term, m: Match, text: str) -> Signal:
 
 
 def _remap(sponsorship: Sponsorship, norm: Normalized) -> Sponsorship:
-    """Move signal spans from the normalised text back to the caption."""
-    if norm.index is None:
+    """Move signal spans from the normalised text back to the caption, and take each
+    signal's text from the caption (the normalised text may differ one for one:
+    typographic apostrophes, lone surrogates)."""
+    if norm.index is None and norm.text is norm.original:
         return sponsorship
     signals = tuple(
         replace(
