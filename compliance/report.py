@@ -19,7 +19,7 @@ from typing import TextIO
 
 from compliance.excerpt import excerpt as cut_excerpt
 from compliance.model import Level, Verdict, VerdictKind
-from compliance.safe import csv_safe, terminal_safe
+from compliance.safe import csv_safe, json_safe, terminal_safe
 from compliance.serialize import Lines, verdict_dict
 
 FORMATS = ("text", "json", "jsonl", "csv")
@@ -125,7 +125,7 @@ class Renderer:
     def render(self, verdict: Verdict, where: str | None = None) -> Rendered:
         """The verdict's text (a JSON object for 'json', whole lines otherwise)."""
         if self.fmt in ("json", "jsonl"):
-            chunk = json.dumps(verdict_dict(verdict, where), ensure_ascii=False)
+            chunk = json_safe(json.dumps(verdict_dict(verdict, where), ensure_ascii=False))
             if self.fmt == "jsonl":
                 chunk += "\n"
         elif self.fmt == "csv":
