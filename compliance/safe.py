@@ -31,12 +31,19 @@ _CSV_UNSAFE = re.compile(
 )
 
 
+def document_safe(text: str) -> str:
+    """Text for a file people open in an editor, a browser or a terminal (CSV cells, the
+    HTML report): controls, bidi overrides and lone surrogates as visible escapes; tab,
+    newline and carriage return kept."""
+    return _CSV_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def csv_safe(value: object) -> object:
     """A cell that a spreadsheet will not run as a formula (OWASP CSV injection) and that
     cannot move the cursor or recolour a terminal that shows the file."""
     if not isinstance(value, str) or not value:
         return value
-    value = _CSV_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    value = document_safe(value)
     if value[0] in "=+-@\t\r|%":
         return "'" + value
     return value
