@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner
-from hostile import HUGE, JURISDICTIONS, post_strategy
+from hostile import CLASSES, HUGE, JURISDICTIONS, generate, make_post, post_strategy
 from hypothesis import HealthCheck, given, settings
 
 from compliance.cli import main
@@ -381,3 +381,36 @@ def test_signal_text_is_the_captions_own():
     # surrogate) differed from the caption at the same span ("Today's sponsor").
     v = assert_sane(Post(caption="Today\u2019s sponsor is @glowlab \ud800, use code MAYA15"))
     assert "Today\u2019s sponsor" in [s.text for s in v.sponsorship.signals]
+
+
+# --- The report of record (compliance report --format html|md) ----------------------------
+
+
+def test_the_report_of_hostile_posts_has_nothing_raw(db_url, clock):
+    # Recorded captions reach `compliance report`: Markdown escaped them already, but
+    # the HTML page carried their control characters and bidi overrides raw.
+    from dataclasses import replace
+
+    from store_helpers import record
+
+    from compliance.safe import scrub_surrogates
+    from compliance.store.db import open_store
+    from compliance.store.report import collect, render
+
+    rng = random.Random(5)
+    verdicts = []
+    for n, kind in enumerate(k for k in CLASSES if k not in ("huge", "hashtag_run")):
+        for i in range(4):
+            # As the monitors store them: a lone surrogate cannot be stored or hashed.
+            post = make_post(rng, scrub_surrogates(generate(rng, kind)))
+            post = replace(post, id=f"p{n}-{i}", platform="tiktok", author="@maya")
+            verdicts.append(check(post, PACKS))
+    assert any(v.verdict is VerdictKind.VIOLATION for v in verdicts)
+    store = open_store(db_url)
+    record(store, verdicts, clock)
+    with store.read() as s:
+        data = collect(s, since=None, now=clock, database="db")
+        pages = {fmt: render(data, fmt) for fmt in ("html", "md")}
+    for fmt, page in pages.items():
+        page.encode("utf-8")
+        assert not _RAW_CSV.search(page), (fmt, _RAW_CSV.findall(page)[:5])
