@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 import weakref
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import replace
 
 from compliance.analysis import Analysis, TermHit, downgrade
@@ -40,7 +42,7 @@ from compliance.nlp import (
     detect_language,
     might_link,
 )
-from compliance.normalize import EMOJI_GLUED, Normalized, normalize
+from compliance.normalize import EMOJI_GLUED, EvasionIndex, Normalized, normalize
 from compliance.packs import Pack, PackError, Packs, Term, load_packs
 from compliance.signals import assess, might_offer_code
 
@@ -154,13 +156,16 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     anat = anatomy(text)
     hits = _filter_hits(text, anat, pack, found)
     negations = [h for h in hits if pack.terms_by_key[h.key].clarity == "negation"]
-    ordinary = [h for h in hits if pack.terms_by_key[h.key].clarity == "ordinary"]
+    negated = _Spans((n.start, n.end) for n in negations)
+    ordinary = _Spans(
+        (h.start, h.end) for h in hits if pack.terms_by_key[h.key].clarity == "ordinary"
+    )
     disclosing = [
         h
         for h in hits
         if pack.terms_by_key[h.key].clarity in ("clear", "ambiguous")
-        and not any(n.start < h.end and h.start < n.end for n in negations)
-        and not any(o.start <= h.start and h.end <= o.end for o in ordinary)
+        and not negated.overlaps(h.start, h.end)
+        and not ordinary.covers(h.start, h.end)
     ]
     language = post.language
     if language is None and disclosing:
@@ -169,15 +174,21 @@ def analyse(post: Post, pack: Pack) -> Analysis:
         # A clear term marked weak is a disclosure only in its own language: "#pub"
         # on an English post about a pub is the pub.
         hits = [h for h in hits if not _foreign_weak(pack.terms_by_key[h.key], language)]
-        disclosing = [h for h in disclosing if h in hits]
+        # Sets, not lists, for membership: a caption can hold tens of thousands of hits.
+        kept_hits = set(hits)
+        disclosing = [h for h in disclosing if h in kept_hits]
     disclosing = _drop_contained(disclosing, pack, language)
     fold = pack.fold_for(post.platform)
-    disclosures = tuple(_disclosure(norm, anat, pack, h, fold, post.platform) for h in disclosing)
+    place = _Places(norm)
+    disclosures = tuple(
+        _disclosure(norm, place, anat, pack, h, fold, post.platform) for h in disclosing
+    )
 
     term_signals: list[tuple[Signal, tuple[str, ...]]] = []
+    disclosing_set = set(disclosing)
     for h in hits:
         term = pack.terms_by_key[h.key]
-        if (term.clarity in ("clear", "ambiguous") and h not in disclosing) or (
+        if (term.clarity in ("clear", "ambiguous") and h not in disclosing_set) or (
             term.clarity == "ordinary"
         ):
             continue
@@ -335,23 +346,40 @@ _SPEECH = re.compile(
 
 _QUOTE_OPEN = re.compile("[" + re.escape("".join(_QUOTES)) + "]")
 
+# How far around a hit a quotation is looked for, and how many opening quotes are
+# tried: quoted speech in a caption is a sentence or two. Unbounded, each hit cost
+# a scan of its whole line, and a caption of 100,000 quote marks took minutes.
+_QUOTE_REACH = 300
+_QUOTE_OPENINGS = 16
+# The longest text _SPEECH can match ("commented" and three more characters), with room.
+_SPEECH_REACH = 24
+_THREE_WORDS = re.compile(r"\S+\s+\S+\s+\S")
+
 
 def _quoted(text: str, start: int, end: int) -> bool:
     """True when [start, end) is quoted speech: a quotation of 3+ words, or one introduced by a speech verb."""
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
+    lo = max(0, start - _QUOTE_REACH)
+    line_start = text.rfind("\n", lo, start) + 1 or lo
+    hi = min(len(text), end + _QUOTE_REACH)
+    line_end = text.find("\n", end, hi)
+    line_end = hi if line_end == -1 else line_end
     # Nearest opening quote first; the regex finds them at C speed (a character
     # loop over a long line cost more than the rest of the hit's filtering).
-    for i in reversed([m.start() for m in _QUOTE_OPEN.finditer(text, line_start, start)]):
+    openings = [m.start() for m in _QUOTE_OPEN.finditer(text, line_start, start)]
+    closing: dict[str, int] = {}
+    for i in reversed(openings[-_QUOTE_OPENINGS:]):
         ch = text[i]
         close = _QUOTES[ch]
         if ch == "'" and i > line_start and text[i - 1].isalnum():
             continue  # an apostrophe, not a quote
-        j = text.find(close, end, line_end)
+        j = closing.get(close)
+        if j is None:
+            j = closing[close] = text.find(close, end, line_end)
         if j == -1:
             continue
-        if len(text[i + 1 : j].split()) >= 3 or _SPEECH.search(text, line_start, i):
+        if _THREE_WORDS.search(text, i + 1, j) or _SPEECH.search(
+            text, max(line_start, i - _SPEECH_REACH), i
+        ):
             return True
     return False
 
@@ -366,8 +394,10 @@ def _questioned(text: str, start: int, end: int) -> bool:
     if text.startswith("#", start):
         # A tag is a statement unless a question mark is glued to it.
         return text.startswith("?", end)
-    m = _SENTENCE_END.search(text, end)
-    return bool(m and m.group() == "?" and m.start() - end <= 40)
+    # Only the next 40 characters matter: searching on to the end of a long caption
+    # for every hit was quadratic.
+    m = _SENTENCE_END.search(text, end, end + 41)
+    return bool(m and m.group() == "?")
 
 
 def _foreign_weak(term: Term, language: str) -> bool:
@@ -387,12 +417,48 @@ def _drop_contained(hits: list[Match], pack: Pack, language: str | None) -> list
         return (m.end - m.start, term.clarity == "clear", term.lang == language, m.key)
 
     kept: list[Match] = []
+    # The kept hits never overlap, so sorted by start their ends ascend too: the one
+    # kept hit that could overlap a new one is the last that starts before its end.
+    # (Comparing each hit with every kept one was quadratic in a caption of tags.)
+    starts: list[int] = []
+    ends: list[int] = []
     for m in sorted(hits, key=rank, reverse=True):
-        if any(k.start < m.end and m.start < k.end for k in kept):
+        i = bisect_left(starts, m.end)
+        if i and ends[i - 1] > m.start:
             continue
+        starts.insert(i, m.start)
+        ends.insert(i, m.end)
         kept.append(m)
     kept.sort(key=lambda m: m.start)
     return kept
+
+
+class _Spans:
+    """Spans, asked whether a span overlaps one of them or lies inside one, in log time.
+
+    A hostile caption can hold tens of thousands of disclosure hits and as many
+    negations; comparing every pair was quadratic.
+    """
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [s for s, _ in ordered]
+        # _reach[i]: the furthest end among the first i + 1 spans (by start).
+        self._reach: list[int] = []
+        furthest = -1
+        for _, e in ordered:
+            furthest = max(furthest, e)
+            self._reach.append(furthest)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """True when some span has s < end and start < e."""
+        i = bisect_left(self._starts, end)
+        return i > 0 and self._reach[i - 1] > start
+
+    def covers(self, start: int, end: int) -> bool:
+        """True when some span has s <= start and end <= e."""
+        i = bisect_right(self._starts, start)
+        return i > 0 and self._reach[i - 1] >= end
 
 
 # --- Building values ---------------------------------------------------------------------
@@ -411,13 +477,36 @@ def _clarity(term: Term, pack: Pack, platform: str) -> str:
     return term.clarity
 
 
+_ALNUM = re.compile(r"[^\W_]")  # exactly str.isalnum()
+
+
+class _Places:
+    """What every disclosure of one caption asks about its place, computed once.
+
+    Per disclosure these were a scan of the text before it and of every evasion
+    range: quadratic for a caption of tens of thousands of tags.
+    """
+
+    def __init__(self, norm: Normalized) -> None:
+        first = _ALNUM.search(norm.text)
+        # The offset of the first letter or digit in the normalised text.
+        self.first_alnum = first.start() if first else len(norm.text)
+        self.evasions = EvasionIndex(norm.evasions)
+
+
 def _disclosure(
-    norm: Normalized, anat: Anatomy, pack: Pack, m: Match, fold: int | None, platform: str
+    norm: Normalized,
+    place: _Places,
+    anat: Anatomy,
+    pack: Pack,
+    m: Match,
+    fold: int | None,
+    platform: str,
 ) -> Disclosure:
     term = pack.terms_by_key[m.key]
     start, end = norm.to_original(m.start, m.end)
     caption = norm.original
-    first_element = not any(ch.isalnum() for ch in norm.text[: m.start])
+    first_element = m.start <= place.first_alnum
     if fold is None:
         above = True
     else:
@@ -432,7 +521,7 @@ def _disclosure(
             buried = tag.nth + 1 > pack.max_hashtag_position
         else:
             buried = anat.run_length(tag) >= pack.hashtag_run
-    evasion = norm.evasions_in(m.start, m.end)
+    evasion = place.evasions.kinds_in(m.start, m.end)
     if (
         tag is not None
         and m.end < len(norm.text)
@@ -470,8 +559,10 @@ def _signal(term: Term, m: Match, text: str) -> Signal:
 
 
 def _remap(sponsorship: Sponsorship, norm: Normalized) -> Sponsorship:
-    """Move signal spans from the normalised text back to the caption."""
-    if norm.index is None:
+    """Move signal spans from the normalised text back to the caption, and take each
+    signal's text from the caption (the normalised text may differ one for one:
+    typographic apostrophes, lone surrogates)."""
+    if norm.index is None and norm.text is norm.original:
         return sponsorship
     signals = tuple(
         replace(

@@ -39,9 +39,16 @@ def excerpt(
         return Excerpt(head + (ELLIPSIS if len(text) > len(head) else ""), "", "")
     start, end = span
     if one_line:
-        lo = text.rfind("\n", 0, start) + 1
-        hi = text.find("\n", start)
-        hi = len(text) if hi == -1 else hi
+        # The line's ends are looked for only as far as the excerpt reaches: a
+        # caption of one 100 KB line with thousands of findings made a whole-line
+        # scan per finding quadratic. Beyond the reach, any line end gives the same
+        # cut and the same "…".
+        reach_lo = max(0, start - context - 1)
+        nl = text.rfind("\n", reach_lo, start)
+        lo = nl + 1 if nl != -1 else reach_lo
+        reach_hi = min(len(text), max(end, start + 1) + context + 1)
+        hi = text.find("\n", start, reach_hi)
+        hi = reach_hi if hi == -1 else hi
         end = min(max(end, start + 1), hi) if hi > start else start + 1
     else:
         lo, hi = 0, len(text)

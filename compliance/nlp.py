@@ -15,6 +15,7 @@ tuned for social text (hashtags, mentions and links stay single tokens).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -87,20 +88,27 @@ class Anatomy:
     hashtags and their runs only when first asked for, which most posts never do.
     """
 
-    __slots__ = ("_hashtags", "_runs", "mentions", "text", "urls")
+    __slots__ = ("_by_start", "_hashtags", "_runs", "_url_starts", "mentions", "text", "urls")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.urls: tuple[tuple[int, int], ...] = (
             tuple(m.span() for m in URL_RE.finditer(text)) if might_link(text) else ()
         )
+        # The links' starts, for a binary search: a caption may hold thousands of
+        # links, and every tag and hit asks whether it stands in one.
+        self._url_starts: list[int] = [s for s, _ in self.urls]
         self.mentions: tuple[Tag, ...] = self._mentions()
         self._hashtags: tuple[Tag, ...] | None = None
+        self._by_start: dict[int, Tag] = {}
         self._runs: tuple[tuple[int, int], ...] = ()
 
     def in_url(self, start: int) -> bool:
         """True when ``start`` falls inside a link."""
-        return any(s <= start < e for s, e in self.urls)
+        # Links are found left to right and do not overlap: only the last one that
+        # starts at or before ``start`` can hold it.
+        i = bisect_right(self._url_starts, start) - 1
+        return i >= 0 and start < self.urls[i][1]
 
     # str.find plus a match at each sigil: finditer would build a match object for
     # every tag, which costs more than the rest of the scan together.
@@ -156,16 +164,15 @@ class Anatomy:
                 runs[j] = (first, n)
             n = first - 1
         self._hashtags = tuple(hashtags)
+        self._by_start = {tag.start: tag for tag in hashtags}
         self._runs = tuple(runs)
 
     def hashtag_at(self, start: int) -> Tag | None:
         """The hashtag that starts at ``start``, if any."""
-        for tag in self.hashtags:
-            if tag.start == start:
-                return tag
-            if tag.start > start:
-                break
-        return None
+        # A lookup, not a scan: asked once per disclosure, and a caption of hashtags
+        # can hold tens of thousands of both.
+        self.hashtags  # noqa: B018 - make sure the tags are scanned
+        return self._by_start.get(start)
 
     def run_length(self, tag: Tag) -> int:
         """How many hashtags stand in the run that holds ``tag``."""
@@ -776,18 +783,54 @@ class TermMatcher:
         return found
 
 
+# How far a window is widened to reach a space. spaCy strips a token's prefixes and
+# suffixes one at a time, searching the whole remaining token for each, so a
+# hundred thousand characters without a space (quote marks, emoji, punctuation)
+# took minutes to tokenise; no word of a caption is anywhere near this long.
+_WIDEN_REACH = 64
+_WORD_CHAR = re.compile(r"\w")
+
+
 def _widen(text: str, start: int, end: int, bounds: tuple[int, int]) -> tuple[int, int]:
     """Widen [start, end) to whole words within the line ``bounds``: a window must not
     start or end inside a token ("@koalacampers. Advertising" needs the '.' glued to
-    the handle)."""
+    the handle). Where no space is near, the window is cut between a word character
+    and a non-word one (or, inside one endless word, at the reach)."""
     line_start, line_end = bounds
     if start > line_start:
-        space = text.rfind(" ", line_start, start)
-        start = space + 1 if space != -1 else line_start
+        lo = max(line_start, start - _WIDEN_REACH)
+        space = text.rfind(" ", lo, start)
+        if space != -1 or lo == line_start:
+            start = space + 1 if space != -1 else line_start
+        else:
+            start = _cut_after_word(text, lo, end)
     if end < line_end:
-        space = text.find(" ", end, line_end)
-        end = space if space != -1 else line_end
+        hi = min(line_end, end + _WIDEN_REACH)
+        space = text.find(" ", end, hi)
+        if space != -1 or hi == line_end:
+            end = space if space != -1 else line_end
+        else:
+            end = _cut_before_word(text, start, hi)
     return start, end
+
+
+def _cut_after_word(text: str, lo: int, limit: int) -> int:
+    """The first offset from ``lo`` (up to ``limit``) that does not split a word: past
+    the word characters at ``lo``, so that no word is cut and read as a shorter one
+    ("xxxnot sponsored" as "not sponsored"). Terms start at a word's edge, so this
+    never passes the term the window is for."""
+    i = lo
+    while i < limit and i > 0 and _WORD_CHAR.match(text, i) and _WORD_CHAR.match(text, i - 1):
+        i += 1
+    return i
+
+
+def _cut_before_word(text: str, limit: int, hi: int) -> int:
+    """The last offset from ``hi`` (down to ``limit``) that does not split a word."""
+    i = hi
+    while i > limit and _WORD_CHAR.match(text, i - 1) and _WORD_CHAR.match(text, i):
+        i -= 1
+    return i
 
 
 _LEADING = re.compile(r"[\W_]*")

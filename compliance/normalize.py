@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+
+from compliance.safe import scrub_surrogates
 
 # Characters that render as nothing. Soft hyphen and word joiner included: all of
 # them split a tag for a machine while the reader sees one word.
@@ -174,6 +177,41 @@ class Normalized:
         return tuple(dict.fromkeys(kind for s, e, kind in self.evasions if s < end and e > start))
 
 
+class EvasionIndex:
+    """:meth:`Normalized.evasions_in` for many spans of one caption, each in log time.
+
+    A caption of tens of thousands of full-width or look-alike tags has as many
+    disclosures as evasion ranges; asking each disclosure's range of the whole list
+    was quadratic. The ranges are dealt into layers of non-overlapping ranges (a
+    range from an emoji inside a tag can overlap the others; there are rarely more
+    than two layers), and each layer is searched by bisection.
+    """
+
+    def __init__(self, evasions: tuple[tuple[int, int, str], ...]) -> None:
+        # Per layer: starts, ends (both ascending: its ranges do not overlap) and the
+        # ranges' positions in ``evasions``, which fix the order kinds are reported in.
+        self._layers: list[tuple[list[int], list[int], list[int]]] = []
+        self._kinds = [kind for _, _, kind in evasions]
+        for n, (s, e, _kind) in sorted(enumerate(evasions), key=lambda item: item[1][:2]):
+            for starts, ends, order in self._layers:
+                if ends[-1] <= s:
+                    starts.append(s)
+                    ends.append(e)
+                    order.append(n)
+                    break
+            else:
+                self._layers.append(([s], [e], [n]))
+
+    def kinds_in(self, start: int, end: int) -> tuple[str, ...]:
+        """The same as ``Normalized.evasions_in(start, end)``."""
+        found: list[int] = []
+        for starts, ends, order in self._layers:
+            # The layer's ranges with s < end and e > start are one slice of it.
+            found.extend(order[bisect_right(ends, start) : bisect_left(starts, end)])
+        found.sort()
+        return tuple(dict.fromkeys(self._kinds[n] for n in found))
+
+
 def _fold_char(ch: str) -> tuple[str, str | None]:
     """Return the replacement for one character and the evasion kind, if any."""
     code = ord(ch)
@@ -199,8 +237,13 @@ def normalize(caption: str) -> Normalized:
     """
     if caption.isascii():
         return _fold_inner_symbols(Normalized(caption, caption, None))
+    original = caption
+    # A lone surrogate (JSON's "\ud800", or bytes that were not UTF-8) is no character:
+    # the tokenizer cannot even hash it. Read as U+FFFD, one for one, so every offset
+    # still points into the caption as given.
+    caption = scrub_surrogates(caption)
     if not _suspicious(caption):
-        return _fold_inner_symbols(Normalized(caption, _plain_quotes(caption), None))
+        return _fold_inner_symbols(Normalized(original, _plain_quotes(caption), None))
 
     pieces: list[str] = []
     index: list[int] = []
@@ -257,7 +300,7 @@ def normalize(caption: str) -> Normalized:
         text = "".join(out)
 
     evasions = _ranges(marks)
-    return _fold_inner_symbols(Normalized(caption, text, tuple(index), evasions))
+    return _fold_inner_symbols(Normalized(original, text, tuple(index), evasions))
 
 
 _HOMOGLYPH_CHARS = re.compile("[" + "".join(_HOMOGLYPHS) + "]")
@@ -286,9 +329,12 @@ def _fold_inner_symbols(norm: Normalized) -> Normalized:
     if "#" not in text or not _HASH_INNER_SYMBOL.search(text):
         return norm
     index = list(norm.index) if norm.index is not None else list(range(len(text)))
-    evasions = list(norm.evasions)
+    added: list[tuple[int, int, str]] = []
     pieces: list[str] = []
     keep: list[int] = []
+    # Where symbols were cut, and how many characters were cut up to each cut's end.
+    cut_ends: list[int] = []
+    cut_total: list[int] = []
     pos = 0
     removed = 0
     for m in _HASH_INNER_SYMBOL.finditer(text):
@@ -300,11 +346,28 @@ def _fold_inner_symbols(norm: Normalized) -> Normalized:
         pieces.append(text[pos:sym_start])
         keep.extend(index[pos:sym_start])
         new_pos = sym_start - removed
-        evasions.append((max(new_pos - len(m.group(1)) - 1, 0), new_pos + 1, EMOJI_INSIDE))
+        added.append((max(new_pos - len(m.group(1)) - 1, 0), new_pos + 1, EMOJI_INSIDE))
         removed += sym_end - sym_start
+        cut_ends.append(sym_end)
+        cut_total.append(removed)
         pos = sym_end
     if not pieces:
         return norm
     pieces.append(text[pos:])
     keep.extend(index[pos:])
+
+    def moved(offset: int) -> int:
+        # An offset of the text before the cuts, in the text after them. (The evasions
+        # found before were left at their old offsets: a look-alike "#аd" after a
+        # "#a🔥d" lost its mark and passed for a plain disclosure.)
+        n = bisect_right(cut_ends, offset)
+        shifted = offset - (cut_total[n - 1] if n else 0)
+        if n < len(cut_ends):
+            # Inside the next cut: at its start.
+            cut_start = cut_ends[n] - (cut_total[n] - (cut_total[n - 1] if n else 0))
+            shifted = min(shifted, cut_start - (cut_total[n - 1] if n else 0))
+        return shifted
+
+    evasions = [(moved(s), moved(e), kind) for s, e, kind in norm.evasions]
+    evasions = [(s, e, kind) for s, e, kind in evasions if e > s] + added
     return Normalized(norm.original, "".join(pieces), tuple(keep), tuple(sorted(evasions)))

@@ -19,8 +19,8 @@ from typing import TextIO
 
 from compliance.excerpt import excerpt as cut_excerpt
 from compliance.model import Level, Verdict, VerdictKind
-from compliance.safe import csv_safe, terminal_safe
-from compliance.serialize import line_col, verdict_dict
+from compliance.safe import csv_safe, json_safe, terminal_safe
+from compliance.serialize import Lines, verdict_dict
 
 FORMATS = ("text", "json", "jsonl", "csv")
 
@@ -125,7 +125,7 @@ class Renderer:
     def render(self, verdict: Verdict, where: str | None = None) -> Rendered:
         """The verdict's text (a JSON object for 'json', whole lines otherwise)."""
         if self.fmt in ("json", "jsonl"):
-            chunk = json.dumps(verdict_dict(verdict, where), ensure_ascii=False)
+            chunk = json_safe(json.dumps(verdict_dict(verdict, where), ensure_ascii=False))
             if self.fmt == "jsonl":
                 chunk += "\n"
         elif self.fmt == "csv":
@@ -229,8 +229,9 @@ def csv_rows(v: Verdict, where: str | None) -> Iterable[list[object]]:
     if not v.findings:
         yield [*head, "", "", "", "", "", "", "", "", ""]
         return
+    lines = Lines(post.caption)
     for f in v.findings:
-        line, col = line_col(post.caption, f.span[0]) if f.span else ("", "")
+        line, col = lines.line_col(f.span[0]) if f.span else ("", "")
         text = post.caption[f.span[0] : f.span[1]] if f.span else ""
         yield [*head, f.rule, f.code, f.level.value, line, col, text, f.message, f.fix, f.source]
 
@@ -274,9 +275,10 @@ def render_text(
                 "  signals: "
                 + ", ".join(f"{s.kind} {terminal_safe(s.text)!r}" for s in signals[:8])
             )
+    where_in = Lines(post.caption) if v.findings else None
     for f in v.findings:
-        if f.span:
-            line, col = line_col(post.caption, f.span[0])
+        if f.span and where_in is not None:
+            line, col = where_in.line_col(f.span[0])
             loc = f"{name}:{line}:{col}"
         else:
             loc = name

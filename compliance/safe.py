@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 
-# C0/C1 controls (except tab and newline, handled separately), DEL, and the
+# C0/C1 controls (except tab and newline, handled separately), DEL, the
 # bidirectional overrides that can make a terminal line read differently from
-# its bytes ("Trojan Source").
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# its bytes ("Trojan Source"), and lone surrogates (a caption given as bytes that
+# are not UTF-8, or a library caller's JSON "\\ud800"), which no UTF-8 stream can
+# carry: writing one raised in the middle of a report.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def terminal_safe(text: str) -> str:
@@ -22,7 +26,16 @@ def terminal_safe(text: str) -> str:
 
 # What a CSV cell keeps as it is: tab, newline and carriage return are part of
 # multi-line captions; every other control would reach a terminal that `cat`s the file.
-_CSV_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CSV_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def document_safe(text: str) -> str:
+    """Text for a file people open in an editor, a browser or a terminal (CSV cells, the
+    HTML report): controls, bidi overrides and lone surrogates as visible escapes; tab,
+    newline and carriage return kept."""
+    return _CSV_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def csv_safe(value: object) -> object:
@@ -30,7 +43,7 @@ def csv_safe(value: object) -> object:
     cannot move the cursor or recolour a terminal that shows the file."""
     if not isinstance(value, str) or not value:
         return value
-    value = _CSV_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    value = document_safe(value)
     if value[0] in "=+-@\t\r|%":
         return "'" + value
     return value
@@ -70,6 +83,15 @@ def lone_surrogate(text: str) -> int | None:
     except UnicodeEncodeError as exc:
         return exc.start
     return None
+
+
+def json_safe(document: str) -> str:
+    """A JSON document (as ``json.dumps(..., ensure_ascii=False)`` writes it) that a UTF-8
+    stream can carry: each lone surrogate written as its escape ("\\udcff"), which JSON
+    allows and every parser reads back as the same string."""
+    if lone_surrogate(document) is None:
+        return document
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
 def scrub_surrogates(text: str) -> str:

@@ -7,6 +7,8 @@ store never imports the output module.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from typing import Any
 
 from compliance.model import Finding, Verdict
@@ -19,8 +21,26 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def finding_dict(f: Finding, caption: str) -> dict[str, Any]:
-    """A finding as the JSON schema has it, with line/column added."""
+class Lines:
+    """:func:`line_col` for many offsets into one text: the line starts are found once
+    and each offset is a bisection. A hostile caption can carry tens of thousands of
+    findings, and counting the newlines before each one was quadratic."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """The same as ``line_col(text, offset)``."""
+        line = bisect_right(self._starts, offset)
+        return line, offset - self._starts[line - 1] + 1
+
+
+_NEWLINE = re.compile("\n")
+
+
+def finding_dict(f: Finding, caption: str, lines: Lines | None = None) -> dict[str, Any]:
+    """A finding as the JSON schema has it, with line/column added (``lines``: the
+    caption's, when many findings of one caption are turned into dicts)."""
     out: dict[str, Any] = {
         "rule": f.rule,
         "name": f.name,
@@ -29,7 +49,7 @@ def finding_dict(f: Finding, caption: str) -> dict[str, Any]:
         "span": list(f.span) if f.span else None,
     }
     if f.span:
-        out["line"], out["col"] = line_col(caption, f.span[0])
+        out["line"], out["col"] = (lines or Lines(caption)).line_col(f.span[0])
         out["text"] = caption[f.span[0] : f.span[1]]
     out.update(message=f.message, fix=f.fix, source=f.source)
     return out
@@ -38,6 +58,7 @@ def finding_dict(f: Finding, caption: str) -> dict[str, Any]:
 def verdict_dict(v: Verdict, where: str | None = None) -> dict[str, Any]:
     """A verdict in the documented JSON shape."""
     post = v.post
+    lines = Lines(post.caption)
     out: dict[str, Any] = {"id": post.id}
     if where:
         out["where"] = where
@@ -72,6 +93,6 @@ def verdict_dict(v: Verdict, where: str | None = None) -> dict[str, Any]:
             }
             for d in v.disclosures
         ],
-        violations=[finding_dict(f, post.caption) for f in v.findings],
+        violations=[finding_dict(f, post.caption, lines) for f in v.findings],
     )
     return out

@@ -43,6 +43,10 @@ _NOT_CODES = frozenset(
 _NOT_CODE_CONTEXT = re.compile(
     r"(?i)\b(?:dress|zip|post|postal|area|source|bar|qr|morse|secret|color|colour|genetic)\s*$"
 )
+# How far before a code its context word is looked for. Searching from the start
+# of the caption for every code was quadratic: a caption of thousands of codes took
+# a minute.
+_CONTEXT_REACH = 64
 
 AFFILIATE_HOSTS = (
     "amzn.to",
@@ -170,7 +174,9 @@ def promo_codes(text: str) -> list[Signal]:
         return out
     for m in PROMO_CODE_RE.finditer(text):
         code = m.group("code")
-        if code.lower() in _NOT_CODES or _NOT_CODE_CONTEXT.search(text, 0, m.start()):
+        if code.lower() in _NOT_CODES or _NOT_CODE_CONTEXT.search(
+            text, max(0, m.start() - _CONTEXT_REACH), m.start()
+        ):
             continue
         # A code is a token people type: it carries a digit or capitals, or the
         # caption says outright it is a code ("use code sunshine").

@@ -63,12 +63,23 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(path: Path, error_type: type[YamlError] = YamlError) -> Located:
-    """Parse a YAML file, keeping line numbers; unreadable files, syntax errors and
-    duplicate keys raise ``error_type``."""
+    """Parse a YAML file, keeping line numbers; unreadable files, bytes that are not UTF-8,
+    syntax errors, duplicate keys, tags beyond plain YAML, and alias bombs raise
+    ``error_type`` (one line: file, line where there is one, message)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error_type(str(path), f"cannot read: {exc}") from exc
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error_type(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise error_type(
+            f"{path}:{line}",
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {column} "
+            "(save the file as UTF-8)",
+        ) from exc
     return parse_yaml(text, path, error_type)
 
 
@@ -76,61 +87,130 @@ def parse_yaml(text: str, path: Path, error_type: type[YamlError] = YamlError) -
     """Parse YAML ``text`` that came from ``path`` (used in messages), keeping line numbers."""
     try:
         node = yaml.compose(text, Loader=_LOADER)
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (NUL, other controls): the reader says where
+        # by character position only, over two lines.
+        line = text.count("\n", 0, exc.position) + 1
+        raise error_type(
+            f"{path}:{line}", f"invalid YAML: character {exc.character!r} is not allowed"
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise error_type(where, f"invalid YAML: {problem}") from exc
     lines: dict[tuple[Any, ...], int] = {}
-    data = _construct(node, (), lines, path, error_type) if node is not None else None
+    data = None
+    if node is not None:
+        data = _Builder(path, error_type, lines, _count_nodes(node)).build(node, ())
     return Located(path, data, lines, error_type)
 
 
-def _construct(
-    node: yaml.Node,
-    key: tuple[Any, ...],
-    lines: dict[tuple[Any, ...], int],
-    path: Path,
-    error_type: type[YamlError],
-) -> Any:
-    lines.setdefault(key, node.start_mark.line + 1)
-    if node.tag not in _PLAIN_TAGS:
-        # Composing never runs a tag, but a !!python/... tag (or any other application tag)
-        # in a config or rule file is an attack or a mistake: refuse it, naming the line.
-        shown = node.tag.replace("tag:yaml.org,2002:", "!!")
-        raise error_type(
-            f"{path}:{node.start_mark.line + 1}",
-            f"unsupported YAML tag {shown!r}: only plain YAML values (strings, numbers, "
-            "booleans, dates, lists and mappings) are read",
-        )
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for k_node, v_node in node.value:
-            k = _scalar(k_node)
-            if k in out:
-                raise error_type(f"{path}:{k_node.start_mark.line + 1}", f"duplicate key {k!r}")
-            lines[(*key, k)] = k_node.start_mark.line + 1
-            out[k] = _construct(v_node, (*key, k), lines, path, error_type)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(item, (*key, i), lines, path, error_type)
-            for i, item in enumerate(node.value)
-        ]
-    return _scalar(node)
+# Plain YAML: what a configuration or rule file needs. Anything else (!!python/object,
+# !!binary, local tags) is refused instead of silently read as a plain value.
+_ALLOWED_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")
+)
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+# Deeper than any configuration or rule file; Python's recursion limit is near 1,000.
+MAX_DEPTH = 64
+
+
+def _count_nodes(root: yaml.Node) -> int:
+    """How many distinct nodes the document has (aliases share their anchor's node)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.extend((k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return len(seen)
+
+
+class _Builder:
+    """Python values from a composed YAML node graph, with the line of every key and item.
+
+    Aliases make the graph share nodes: a few lines of anchors can stand for a billion
+    values ("billion laughs"), or for themselves (``&a [*a]``). Both are refused, as is
+    nesting deeper than :data:`MAX_DEPTH`, instead of running out of memory or stack.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        error_type: type[YamlError],
+        lines: dict[tuple[Any, ...], int],
+        distinct: int,
+    ) -> None:
+        self.path = path
+        self.error_type = error_type
+        self.lines = lines
+        # Aliases may repeat a list or mapping here and there, not multiply the file.
+        self.budget = 10 * distinct + 100_000
+        self.active: set[int] = set()
+
+    def error(self, node: yaml.Node, message: str) -> YamlError:
+        return self.error_type(f"{self.path}:{node.start_mark.line + 1}", message)
+
+    def build(self, node: yaml.Node, key: tuple[Any, ...]) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self.error(node, "too many values through aliases (an alias bomb?)")
+        if len(key) > MAX_DEPTH:
+            raise self.error(node, f"nested deeper than {MAX_DEPTH} levels")
+        if id(node) in self.active:
+            raise self.error(node, "an alias refers to a value that holds it (recursive alias)")
+        self.lines.setdefault(key, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP_TAG:
+                raise self.error(node, f"tag {_short(node.tag)} is not allowed (plain YAML only)")
+            self.active.add(id(node))
+            out: dict[Any, Any] = {}
+            for k_node, v_node in node.value:
+                if not isinstance(k_node, yaml.ScalarNode):
+                    raise self.error(k_node, "a key must be a plain value, not a list or mapping")
+                k = self.scalar(k_node)
+                if k in out:
+                    raise self.error(k_node, f"duplicate key {k!r}")
+                self.lines[(*key, k)] = k_node.start_mark.line + 1
+                out[k] = self.build(v_node, (*key, k))
+            self.active.discard(id(node))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise self.error(node, f"tag {_short(node.tag)} is not allowed (plain YAML only)")
+            self.active.add(id(node))
+            items = [self.build(item, (*key, i)) for i, item in enumerate(node.value)]
+            self.active.discard(id(node))
+            return items
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        """A scalar, typed by the safe loader's rules (tags were resolved by compose)."""
+        if node.tag not in _ALLOWED_TAGS:
+            raise self.error(node, f"tag {_short(node.tag)} is not allowed (plain YAML only)")
+        try:
+            return _CONSTRUCTOR.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            # e.g. a date that is no date: "starts: 2026-13-45".
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self.error(node, f"cannot read {node.value!r}: {problem}") from exc
+
+
+def _short(tag: str) -> str:
+    """'tag:yaml.org,2002:python/object' as written in a file: '!!python/object'."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
-# The tags of plain YAML (what the safe loader resolves untagged values to).
-_PLAIN_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}"
-    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
-)
-
-
-def _scalar(node: yaml.Node) -> Any:
-    """Construct a scalar with the safe loader's type resolution (tags were resolved by compose)."""
-    return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
 # --- Validation helpers -----------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
@@ -27,6 +28,13 @@ PG_DEFAULT = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 def in_ci() -> bool:
     """True on a CI runner (the convention: CI=true)."""
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+# Property tests (test_hostile_engine.py): on CI the same examples every run, so that a
+# red build is reproducible and never a roll of the dice; locally, new examples each run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if in_ci():
+    settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -34,7 +34,7 @@ from compliance.model import (
     campaign_from_mapping,
 )
 from compliance.report import FORMATS, Writer
-from compliance.safe import terminal_safe
+from compliance.safe import lone_surrogate, terminal_safe
 
 if TYPE_CHECKING:
     from compliance.config import Config
@@ -271,6 +271,7 @@ def check(
             progress=sys.stderr.isatty() and len(plan.jobs) > 1,
         )
     elif text is not None:
+        _refuse_surrogates(("--text", text), ("--transcript", transcript))
         post = Post(
             caption=text,
             platform=platform or "other",
@@ -336,6 +337,19 @@ def campaign_from_flags(flags: Mapping[str, Any]) -> Campaign | None:
         flag = next((f for k, f in _CAMPAIGN_PARAMS.values() if k == exc.key), "--brand")
         raise UsageError(f"{flag}: {exc.problem}") from None
     return None if campaign.is_empty else campaign
+
+
+def _refuse_surrogates(*values: tuple[str, str | None]) -> None:
+    """A usage error for an argument that holds a lone surrogate: Python's stand-in for
+    bytes that were not UTF-8 (a Latin-1 terminal). It cannot be written, recorded or
+    hashed, so it is refused as the input readers refuse such a record."""
+    for flag, value in values:
+        at = lone_surrogate(value) if value is not None else None
+        if value is not None and at is not None:
+            raise UsageError(
+                f"{flag}: not valid UTF-8 (\\u{ord(value[at]):04x} at character {at + 1}); "
+                "give the text in UTF-8"
+            )
 
 
 def _packs(rules_dir: str | None, config: Config | None) -> Packs:

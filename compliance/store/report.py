@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from compliance.excerpt import Excerpt
 from compliance.excerpt import excerpt as cut_excerpt
-from compliance.safe import defuse_references, terminal_safe
+from compliance.safe import defuse_references, document_safe, terminal_safe
 from compliance.store.models import (
     UNRESOLVED,
     Account,
@@ -463,22 +463,22 @@ def md_escape(value: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def _html_finalize(value: object) -> object:
+    """Every {{ value }} of the HTML report: plain strings made document-safe (autoescape
+    then escapes them for HTML); markup the templates built themselves is left alone."""
+    import markupsafe
+
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return document_safe(value)
+    return value
+
+
 def when(value: str | None) -> str:
     """An ISO timestamp as people read it in a report: '2026-11-05 14:00 UTC'."""
     if not value:
         return ""
     parsed = timestamp_or_none(value)
     return parsed.strftime("%Y-%m-%d %H:%M UTC") if parsed is not None else str(value)
-
-
-def _html_text(value: object) -> object:
-    """A value for the HTML template (autoescaped afterwards): text made terminal-safe;
-    markup the template itself made (Markup) is left alone."""
-    from markupsafe import Markup
-
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return terminal_safe(value)
-    return value
 
 
 def _environment(fmt: str) -> Any:
@@ -488,9 +488,9 @@ def _environment(fmt: str) -> Any:
         env = jinja2.Environment(
             loader=jinja2.PackageLoader("compliance.store", "templates"),
             autoescape=True,
-            # Escape sequences and bidi overrides shown as \u001b, \u202e: invisible in a
-            # browser but live in a terminal that shows the file, and able to reorder a line.
-            finalize=_html_text,
+            # Captions carry control characters and bidi overrides: HTML escaping leaves
+            # them raw (invalid HTML, and an escape sequence for whoever cats the file).
+            finalize=_html_finalize,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
