@@ -14,8 +14,10 @@ from compliance.store.db import open_store
 from compliance.store.models import MonitorEventRow, MonitorRunRow
 from compliance.store.monitors import (
     ERROR_CHARS,
+    MonitorSpec,
     RunCounts,
     ensure_monitor,
+    ensure_monitors,
     list_monitor_states,
     load_monitor_state,
     mark_monitor_events_notified,
@@ -288,3 +290,28 @@ def test_status_text_shows_each_monitor_and_its_trouble(db_url, clock):
     assert len(log) == 4 and "[unavailable] bad [31m thing" in log[0]
     assert "60.0 s" in log[0] and log[-1].split()[2] == "ok"
     assert runs_text([]) == "no runs logged\n"
+
+
+def test_a_whole_configuration_is_registered_in_bulk_and_existing_states_are_kept(db_url, clock):
+    store = open_store(db_url)
+    run(store, clock, "ok")  # KEY has run once: its state must survive registration
+    before = load_monitor_state(store, KEY)
+    specs = [
+        MonitorSpec(f"creator:c{i}:tiktok:@c{i}", "account", "tiktok", f"@c{i}", 3)
+        for i in range(2500)  # more than one chunk
+    ]
+    specs.append(MonitorSpec(KEY, before.kind, before.platform, before.target))
+    assert ensure_monitors(store, specs, now=clock) == 2500
+    assert ensure_monitors(store, specs, now=clock) == 0  # idempotent
+    states = {s.key: s for s in list_monitor_states(store)}
+    assert len(states) == 2501
+    assert states[KEY] == before
+    fresh = states["creator:c7:tiktok:@c7"]
+    assert (fresh.runs_total, fresh.failing, fresh.last_run_at, fresh.failure_threshold) == (
+        0,
+        False,
+        None,
+        3,
+    )
+    with pytest.raises(ValueError):
+        ensure_monitors(store, [MonitorSpec("k", "nonsense", "tiktok", "@x")], now=clock)

@@ -905,19 +905,14 @@ def _reload(path: str, current: dict[str, Any]) -> Config:
 
 def _register(store: Store, config: Config) -> None:
     """Every configured monitor gets a state row, so `status` lists those that have not run."""
-    from compliance.store.monitors import ensure_monitor
+    from compliance.store.monitors import MonitorSpec, ensure_monitors
 
+    specs = [
+        MonitorSpec(m.key, m.kind, m.platform, m.target, m.schedule.max_failures)
+        for m in config.monitors()
+    ]
     with handled():
-        for m in config.monitors():
-            ensure_monitor(
-                store,
-                m.key,
-                kind=m.kind,
-                platform=m.platform,
-                target=m.target,
-                threshold=m.schedule.max_failures,
-                now=utcnow,
-            )
+        ensure_monitors(store, specs, now=utcnow)
 
 
 # --- compliance status ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -222,22 +222,11 @@ _BY_KEY = select(_STATES).where(_STATES.c.key == bindparam("key"))
 _LOCKED_BY_KEY = _BY_KEY.with_for_update()
 
 
-def _locked_row(
-    session: Session,
-    key: str,
-    *,
-    kind: str,
-    platform: str,
-    target: str,
-    threshold: int,
-    at: datetime,
-) -> Mapping[str, Any]:
-    """The monitor's row, created if missing, locked until commit (``FOR UPDATE`` on
-    PostgreSQL; a SQLite writer holds the whole file already)."""
-    row = session.connection().execute(_LOCKED_BY_KEY, {"key": key}).mappings().first()
-    if row is not None:
-        return row
-    fresh: dict[str, Any] = {
+def _fresh_row(
+    key: str, kind: str, platform: str, target: str, threshold: int, at: datetime
+) -> dict[str, Any]:
+    """The state row of a monitor that has never run."""
+    return {
         "key": key,
         "kind": kind,
         "platform": platform,
@@ -259,10 +248,66 @@ def _locked_row(
         "runs_total": 0,
         **{f"last_{name}": 0 for name in COUNT_FIELDS},
     }
+
+
+def _locked_row(
+    session: Session,
+    key: str,
+    *,
+    kind: str,
+    platform: str,
+    target: str,
+    threshold: int,
+    at: datetime,
+) -> Mapping[str, Any]:
+    """The monitor's row, created if missing, locked until commit (``FOR UPDATE`` on
+    PostgreSQL; a SQLite writer holds the whole file already)."""
+    row = session.connection().execute(_LOCKED_BY_KEY, {"key": key}).mappings().first()
+    if row is not None:
+        return row
+    fresh = _fresh_row(key, kind, platform, target, threshold, at)
     # Another process may be creating it at this moment: then its row is the one locked.
     stmt = dialect_insert(session, _STATES).on_conflict_do_nothing(index_elements=["key"])
     session.execute(stmt, [fresh])
     return session.connection().execute(_LOCKED_BY_KEY, {"key": key}).mappings().one()
+
+
+class MonitorSpec(NamedTuple):
+    """A configured monitor, as :func:`ensure_monitors` registers it."""
+
+    key: str
+    kind: str
+    platform: str
+    target: str
+    threshold: int = DEFAULT_THRESHOLD
+
+
+# Monitors registered per transaction: short transactions, few of them.
+_REGISTER_CHUNK = 1000
+
+
+def ensure_monitors(store: Store, monitors: Sequence[MonitorSpec], *, now: Clock) -> int:
+    """Give every monitor in ``monitors`` a state row if it has none (as
+    :func:`ensure_monitor` does one), a thousand per transaction; existing rows are
+    left as they are. Returns how many rows were created.
+
+    The daemon registers its whole configuration at start: one transaction per
+    monitor would cost 10,000 commits for 10,000 creators.
+    """
+    for m in monitors:
+        _check_monitor(m.kind, m.threshold)
+    created = 0
+    at = now()
+    for start in range(0, len(monitors), _REGISTER_CHUNK):
+        chunk = monitors[start : start + _REGISTER_CHUNK]
+        rows = [_fresh_row(m.key, m.kind, m.platform, m.target, m.threshold, at) for m in chunk]
+        with store.write() as session:
+            stmt = dialect_insert(session, _STATES).on_conflict_do_nothing(index_elements=["key"])
+            before = session.execute(select(func.count()).select_from(_STATES)).scalar_one()
+            session.execute(stmt, rows)
+            after = session.execute(select(func.count()).select_from(_STATES)).scalar_one()
+            created += after - before
+    return created
 
 
 def ensure_monitor(
