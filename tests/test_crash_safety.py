@@ -827,8 +827,19 @@ def test_kill_9_celery_worker_mid_task_loses_nothing(fakes, tmp_path, request, c
             worker_logs.append(worker.output())
             code = daemon.stop()
         assert code == 0, daemon.outputs[-1]
-        logs = "".join(daemon.outputs + worker_logs)
+        logs = "".join(daemon.outputs)
         assert "Traceback" not in logs, logs
+        # Stopping a worker whose pool child is busy makes Celery log its own
+        # WorkerLostError, with billiard's traceback: expected here. A traceback through
+        # our code would be a failed run.
+        ours = [
+            line
+            for line in "".join(worker_logs).splitlines()
+            if 'File "' in line
+            and ("/compliance/" in line or "/monitors/" in line)
+            and not any(lib in line for lib in ("/billiard/", "/celery/", "/kombu/", "/amqp/"))
+        ]
+        assert not ours, "\n".join(ours)
         # No daemon was killed: nothing may arrive twice.
         assert check_duplicates(receivers, daemon.kills) == 0
     status, events = script.lifecycle()
