@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from compliance.store.models import UNRESOLVED, Violation, ViolationEvent
@@ -197,17 +197,7 @@ def expire_waivers(session: Session, *, now: Clock) -> list[int]:
     at = now()
     # The conditional UPDATE picks the rows and guards against a concurrent run
     # doing the same: each expired waiver reopens (and is logged) once.
-    expired = session.execute(
-        update(Violation)
-        .where(
-            Violation.status == "waived",
-            Violation.waived_until.is_not(None),
-            Violation.waived_until <= at,
-        )
-        .values(status="open", status_at=at)
-        .returning(Violation.id, Violation.waived_until)
-        .execution_options(synchronize_session=False)
-    ).all()
+    expired = session.execute(_EXPIRE, {"b_at": at}).all()
     for violation_id, until in expired:
         session.add(
             ViolationEvent(
@@ -223,6 +213,20 @@ def expire_waivers(session: Session, *, now: Clock) -> list[int]:
     if expired:
         session.flush()
     return [violation_id for violation_id, _ in expired]
+
+
+# Built once: every recorded batch runs it (see expire_waivers).
+_EXPIRE = (
+    update(Violation)
+    .where(
+        Violation.status == "waived",
+        Violation.waived_until.is_not(None),
+        Violation.waived_until <= bindparam("b_at"),
+    )
+    .values(status="open", status_at=bindparam("b_at"))
+    .returning(Violation.id, Violation.waived_until)
+    .execution_options(synchronize_session=False)
+)
 
 
 def mark_notified_many(

@@ -27,6 +27,7 @@ from compliance.store.models import (
     PostRow,
 )
 from compliance.store.observed import Prepared
+from compliance.store.stmts import cached, dialect_name, insert_for
 
 # Rows per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
 _IN_CHUNK = 500
@@ -49,11 +50,7 @@ class Known:
 
 def dialect_insert(session: Session, table: Table) -> Any:
     """The dialect's INSERT (with ``on_conflict_*``)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+    return insert_for(dialect_name(session), table)
 
 
 def chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
@@ -76,24 +73,32 @@ def _ensure(
     missing = sorted(k for k in rows if k not in ids)
     if not missing:
         return ids
-    columns = [table.c[name] for name in key]
 
     def key_of(row: Any) -> Any:
         return row[1] if len(key) == 1 else tuple(row[1:])
 
-    stmt = (
-        dialect_insert(session, table)
-        .on_conflict_do_nothing(index_elements=list(key))
-        .returning(table.c.id, *columns)
-    )
+    def build_insert(dialect: str) -> Any:
+        return (
+            insert_for(dialect, table)
+            .on_conflict_do_nothing(index_elements=list(key))
+            .returning(table.c.id, *(table.c[name] for name in key))
+        )
+
+    def build_select(dialect: str) -> Any:
+        columns = [table.c[name] for name in key]
+        match = columns[0] if len(key) == 1 else tuple_(*columns)
+        return select(table.c.id, *columns).where(match.in_(bindparam("keys", expanding=True)))
+
+    stmt = cached(session, f"ensure:{table.name}", build_insert)
     for row in session.execute(stmt, [rows[k] for k in missing]):
         ids[key_of(row)] = learnt[key_of(row)] = row[0]
     # Rows that existed already (another writer, or a previous run) return nothing above.
     existing = [k for k in missing if k not in ids]
-    match = columns[0] if len(key) == 1 else tuple_(*columns)
-    for chunk in chunks(existing):
-        for row in session.execute(select(table.c.id, *columns).where(match.in_(chunk))):
-            ids[key_of(row)] = learnt[key_of(row)] = row[0]
+    if existing:
+        lookup = cached(session, f"ensure-select:{table.name}", build_select)
+        for chunk in chunks(existing):
+            for row in session.execute(lookup, {"keys": list(chunk)}):
+                ids[key_of(row)] = learnt[key_of(row)] = row[0]
     return ids
 
 
@@ -190,9 +195,25 @@ def upsert_posts(
             "pack": item.obs.verdict.pack,
             "language": item.obs.verdict.language,
         }
+    stmt = cached(session, "upsert-posts", _build_upsert_posts)
+    ids: dict[tuple[str, str], int] = {}
+    current: dict[int, tuple[str, str, str, str | None]] = {}
+    gone: dict[int, datetime] = {}
+    # Sorted: every writer locks post rows in the same order, so none waits on another in a cycle.
+    for row in session.execute(stmt, [rows[k] for k in sorted(rows)]):
+        ids[(row.platform, row.post_key)] = row.id
+        current[row.id] = (row.current_sha256, row.verdict, row.pack, row.language)
+        if row.gone_at is not None:
+            gone[row.id] = row.gone_at
+    for item in items:
+        item.post_id = ids[(item.platform, item.key)]
+    return current, gone
+
+
+def _build_upsert_posts(dialect: str) -> Any:
     table = PostRow.__table__
-    ins = dialect_insert(session, table)
-    stmt = ins.on_conflict_do_update(
+    ins = insert_for(dialect, table)
+    return ins.on_conflict_do_update(
         index_elements=["platform", "post_key"],
         set_={
             "last_seen": ins.excluded.last_seen,
@@ -213,18 +234,6 @@ def upsert_posts(
         table.c.language,
         table.c.gone_at,
     )
-    ids: dict[tuple[str, str], int] = {}
-    current: dict[int, tuple[str, str, str, str | None]] = {}
-    gone: dict[int, datetime] = {}
-    # Sorted: every writer locks post rows in the same order, so none waits on another in a cycle.
-    for row in session.execute(stmt, [rows[k] for k in sorted(rows)]):
-        ids[(row.platform, row.post_key)] = row.id
-        current[row.id] = (row.current_sha256, row.verdict, row.pack, row.language)
-        if row.gone_at is not None:
-            gone[row.id] = row.gone_at
-    for item in items:
-        item.post_id = ids[(item.platform, item.key)]
-    return current, gone
 
 
 def link_monitors(session: Session, items: list[Prepared], at: datetime) -> None:
@@ -241,11 +250,14 @@ def link_monitors(session: Session, items: list[Prepared], at: datetime) -> None
     }
     if not rows:
         return
-    ins = dialect_insert(session, MonitorPost.__table__)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["monitor_key", "post_id"], set_={"last_seen": ins.excluded.last_seen}
-    )
-    session.execute(stmt, [rows[k] for k in sorted(rows)])
+
+    def build(dialect: str) -> Any:
+        ins = insert_for(dialect, MonitorPost.__table__)
+        return ins.on_conflict_do_update(
+            index_elements=["monitor_key", "post_id"], set_={"last_seen": ins.excluded.last_seen}
+        )
+
+    session.execute(cached(session, "link-monitors", build), [rows[k] for k in sorted(rows)])
 
 
 def upsert_versions(session: Session, items: list[Prepared], at: datetime) -> None:
@@ -264,11 +276,15 @@ def upsert_versions(session: Session, items: list[Prepared], at: datetime) -> No
                 "first_seen": at,
                 "last_seen": at,
             }
-    table = CaptionVersion.__table__
-    ins = dialect_insert(session, table)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["post_id", "sha256"], set_={"last_seen": ins.excluded.last_seen}
-    ).returning(table.c.id, table.c.post_id, table.c.sha256)
+
+    def build(dialect: str) -> Any:
+        table = CaptionVersion.__table__
+        ins = insert_for(dialect, table)
+        return ins.on_conflict_do_update(
+            index_elements=["post_id", "sha256"], set_={"last_seen": ins.excluded.last_seen}
+        ).returning(table.c.id, table.c.post_id, table.c.sha256)
+
+    stmt = cached(session, "upsert-versions", build)
     ids = {
         (row.post_id, row.sha256): row.id
         for row in session.execute(stmt, [rows[k] for k in sorted(rows)])
@@ -293,12 +309,16 @@ def upsert_checks(session: Session, items: list[Prepared], at: datetime) -> None
                 "first_checked": at,
                 "last_checked": at,
             }
-    table = Check.__table__
-    ins = dialect_insert(session, table)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["version_id", "verdict_sha256"],
-        set_={"last_checked": ins.excluded.last_checked},
-    ).returning(table.c.id, table.c.version_id, table.c.verdict_sha256)
+
+    def build(dialect: str) -> Any:
+        table = Check.__table__
+        ins = insert_for(dialect, table)
+        return ins.on_conflict_do_update(
+            index_elements=["version_id", "verdict_sha256"],
+            set_={"last_checked": ins.excluded.last_checked},
+        ).returning(table.c.id, table.c.version_id, table.c.verdict_sha256)
+
+    stmt = cached(session, "upsert-checks", build)
     ids = {
         (row.version_id, row.verdict_sha256): row.id
         for row in session.execute(stmt, [rows[k] for k in sorted(rows)])
@@ -328,9 +348,7 @@ def update_current(
                 }
             )
     if rows:
-        table = PostRow.__table__
-        session.execute(
-            update(table).where(table.c.id == bindparam("b_id")),
-            rows,
-            execution_options={"synchronize_session": False},
-        )
+        session.execute(_UPDATE_CURRENT, rows, execution_options={"synchronize_session": False})
+
+
+_UPDATE_CURRENT = update(PostRow.__table__).where(PostRow.__table__.c.id == bindparam("b_id"))

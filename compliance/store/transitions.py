@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from compliance.store.models import Violation, ViolationEvent
 from compliance.store.observed import Prepared
-from compliance.store.rows import chunks, dialect_insert
+from compliance.store.rows import chunks
+from compliance.store.stmts import cached, insert_for
 
 
 @dataclass
@@ -91,18 +92,8 @@ class State:
 def read_violations(session: Session, post_ids: set[int]) -> dict[int, dict[str, State]]:
     """The batch's posts' violations, by post and rule."""
     states: dict[int, dict[str, State]] = {}
-    table = Violation.__table__
     for chunk in chunks(sorted(post_ids)):
-        for row in session.execute(
-            select(
-                table.c.id,
-                table.c.post_id,
-                table.c.rule,
-                table.c.status,
-                table.c.code,
-                table.c.fixed_version_id,
-            ).where(table.c.post_id.in_(chunk))
-        ):
+        for row in session.execute(_READ, {"post_ids": list(chunk)}):
             states.setdefault(row.post_id, {})[row.rule] = State(
                 post_id=row.post_id,
                 rule=row.rule,
@@ -113,6 +104,12 @@ def read_violations(session: Session, post_ids: set[int]) -> dict[int, dict[str,
                 fixed_version_id=row.fixed_version_id,
             )
     return states
+
+
+_V = Violation.__table__
+_READ = select(
+    _V.c.id, _V.c.post_id, _V.c.rule, _V.c.status, _V.c.code, _V.c.fixed_version_id
+).where(_V.c.post_id.in_(bindparam("post_ids", expanding=True)))
 
 
 def apply(
@@ -180,14 +177,9 @@ def _event_row(
 def write_violations(session: Session, states: dict[int, dict[str, State]], at: datetime) -> None:
     new = [s for by_rule in states.values() for s in by_rule.values() if s.id is None]
     changed = [s for by_rule in states.values() for s in by_rule.values() if s.changed]
-    table = Violation.__table__
     if new:
         new.sort(key=lambda s: (s.post_id, s.rule))
-        stmt = (
-            dialect_insert(session, table)
-            .on_conflict_do_nothing(index_elements=["post_id", "rule"])
-            .returning(table.c.id, table.c.post_id, table.c.rule)
-        )
+        stmt = cached(session, "insert-violations", _build_insert)
         inserted = {
             (row.post_id, row.rule): row.id
             for row in session.execute(
@@ -221,6 +213,8 @@ def write_violations(session: Session, states: dict[int, dict[str, State]], at: 
             s.id = inserted[(s.post_id, s.rule)]
     for s in changed:
         values: dict[str, Any] = {
+            "b_id": s.id,
+            "b_read_status": s.read_status,
             "status": s.status,
             "status_at": s.status_at,
             "fixed_version_id": s.fixed_version_id,
@@ -229,11 +223,7 @@ def write_violations(session: Session, states: dict[int, dict[str, State]], at: 
             values.update(
                 code=s.code, finding=s.finding, version_id=s.version_id, check_id=s.check_id
             )
-        result = session.execute(
-            update(table)
-            .where(table.c.id == s.id, table.c.status == s.read_status)
-            .values(**values)
-        )
+        result = session.execute(_UPDATE, values)
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(f"violation {s.id} changed under us")
     events = [
@@ -243,4 +233,17 @@ def write_violations(session: Session, states: dict[int, dict[str, State]], at: 
         for event in s.events
     ]
     if events:
-        session.execute(ViolationEvent.__table__.insert(), events)
+        session.execute(_INSERT_EVENTS, events)
+
+
+def _build_insert(dialect: str) -> Any:
+    return (
+        insert_for(dialect, _V)
+        .on_conflict_do_nothing(index_elements=["post_id", "rule"])
+        .returning(_V.c.id, _V.c.post_id, _V.c.rule)
+    )
+
+
+# The SET clause comes from each call's parameters (a regression also moves the evidence).
+_UPDATE = update(_V).where(_V.c.id == bindparam("b_id"), _V.c.status == bindparam("b_read_status"))
+_INSERT_EVENTS = ViolationEvent.__table__.insert()
