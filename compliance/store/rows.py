@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, tuple_, update
+from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from compliance.store.bulk import Upsert
 from compliance.store.models import (
     Account,
     CampaignRow,
@@ -195,45 +196,60 @@ def upsert_posts(
             "pack": item.obs.verdict.pack,
             "language": item.obs.verdict.language,
         }
-    stmt = cached(session, "upsert-posts", _build_upsert_posts)
     ids: dict[tuple[str, str], int] = {}
     current: dict[int, tuple[str, str, str, str | None]] = {}
     gone: dict[int, datetime] = {}
     # Sorted: every writer locks post rows in the same order, so none waits on another in a cycle.
-    for row in session.execute(stmt, [rows[k] for k in sorted(rows)]):
-        ids[(row.platform, row.post_key)] = row.id
-        current[row.id] = (row.current_sha256, row.verdict, row.pack, row.language)
-        if row.gone_at is not None:
-            gone[row.id] = row.gone_at
+    for row in _UPSERT_POSTS.run(session, [rows[k] for k in sorted(rows)]):
+        post_id, platform, key, sha, verdict, pack, language, gone_at = row
+        ids[(platform, key)] = post_id
+        current[post_id] = (sha, verdict, pack, language)
+        if gone_at is not None:
+            gone[post_id] = gone_at
     for item in items:
         item.post_id = ids[(item.platform, item.key)]
     return current, gone
 
 
-def _build_upsert_posts(dialect: str) -> Any:
-    table = PostRow.__table__
-    ins = insert_for(dialect, table)
-    return ins.on_conflict_do_update(
-        index_elements=["platform", "post_key"],
-        set_={
-            "last_seen": ins.excluded.last_seen,
-            # Fill what an earlier sighting did not know; never overwrite what it did.
-            "url": func.coalesce(table.c.url, ins.excluded.url),
-            "author": func.coalesce(table.c.author, ins.excluded.author),
-            "account_id": func.coalesce(table.c.account_id, ins.excluded.account_id),
-            "campaign_id": func.coalesce(table.c.campaign_id, ins.excluded.campaign_id),
-            "posted_at": func.coalesce(table.c.posted_at, ins.excluded.posted_at),
+_UPSERT_POSTS = Upsert(
+    PostRow.__table__,
+    columns=(
+        "platform",
+        "post_key",
+        "platform_post_id",
+        "url",
+        "author",
+        "account_id",
+        "campaign_id",
+        "posted_at",
+        "jurisdiction",
+        "first_seen",
+        "last_seen",
+        "current_sha256",
+        "verdict",
+        "pack",
+        "language",
+    ),
+    conflict=("platform", "post_key"),
+    update={
+        "last_seen": "excluded.last_seen",
+        # Fill what an earlier sighting did not know; never overwrite what it did.
+        **{
+            c: f"coalesce(posts.{c}, excluded.{c})"
+            for c in ("url", "author", "account_id", "campaign_id", "posted_at")
         },
-    ).returning(
-        table.c.id,
-        table.c.platform,
-        table.c.post_key,
-        table.c.current_sha256,
-        table.c.verdict,
-        table.c.pack,
-        table.c.language,
-        table.c.gone_at,
-    )
+    },
+    returning=(
+        "id",
+        "platform",
+        "post_key",
+        "current_sha256",
+        "verdict",
+        "pack",
+        "language",
+        "gone_at",
+    ),
+)
 
 
 def link_monitors(session: Session, items: list[Prepared], at: datetime) -> None:
@@ -250,14 +266,15 @@ def link_monitors(session: Session, items: list[Prepared], at: datetime) -> None
     }
     if not rows:
         return
+    _LINK_MONITORS.run(session, [rows[k] for k in sorted(rows)])
 
-    def build(dialect: str) -> Any:
-        ins = insert_for(dialect, MonitorPost.__table__)
-        return ins.on_conflict_do_update(
-            index_elements=["monitor_key", "post_id"], set_={"last_seen": ins.excluded.last_seen}
-        )
 
-    session.execute(cached(session, "link-monitors", build), [rows[k] for k in sorted(rows)])
+_LINK_MONITORS = Upsert(
+    MonitorPost.__table__,
+    columns=("monitor_key", "post_id", "first_seen", "last_seen"),
+    conflict=("monitor_key", "post_id"),
+    update={"last_seen": "excluded.last_seen"},
+)
 
 
 def upsert_versions(session: Session, items: list[Prepared], at: datetime) -> None:
@@ -276,18 +293,11 @@ def upsert_versions(session: Session, items: list[Prepared], at: datetime) -> No
                 "first_seen": at,
                 "last_seen": at,
             }
-
-    def build(dialect: str) -> Any:
-        table = CaptionVersion.__table__
-        ins = insert_for(dialect, table)
-        return ins.on_conflict_do_update(
-            index_elements=["post_id", "sha256"], set_={"last_seen": ins.excluded.last_seen}
-        ).returning(table.c.id, table.c.post_id, table.c.sha256)
-
-    stmt = cached(session, "upsert-versions", build)
     ids = {
-        (row.post_id, row.sha256): row.id
-        for row in session.execute(stmt, [rows[k] for k in sorted(rows)])
+        (post_id, sha): version_id
+        for version_id, post_id, sha in _UPSERT_VERSIONS.run(
+            session, [rows[k] for k in sorted(rows)]
+        )
     }
     for item in items:
         item.version_id = ids[(item.post_id, item.caption_sha)]
@@ -309,22 +319,50 @@ def upsert_checks(session: Session, items: list[Prepared], at: datetime) -> None
                 "first_checked": at,
                 "last_checked": at,
             }
-
-    def build(dialect: str) -> Any:
-        table = Check.__table__
-        ins = insert_for(dialect, table)
-        return ins.on_conflict_do_update(
-            index_elements=["version_id", "verdict_sha256"],
-            set_={"last_checked": ins.excluded.last_checked},
-        ).returning(table.c.id, table.c.version_id, table.c.verdict_sha256)
-
-    stmt = cached(session, "upsert-checks", build)
     ids = {
-        (row.version_id, row.verdict_sha256): row.id
-        for row in session.execute(stmt, [rows[k] for k in sorted(rows)])
+        (version_id, sha): check_id
+        for check_id, version_id, sha in _UPSERT_CHECKS.run(
+            session, [rows[k] for k in sorted(rows)]
+        )
     }
     for item in items:
         item.check_id = ids[(item.version_id, item.result_sha)]
+
+
+_UPSERT_VERSIONS = Upsert(
+    CaptionVersion.__table__,
+    columns=(
+        "post_id",
+        "sha256",
+        "caption",
+        "transcript",
+        "source",
+        "raw_response",
+        "fetched_at",
+        "first_seen",
+        "last_seen",
+    ),
+    conflict=("post_id", "sha256"),
+    update={"last_seen": "excluded.last_seen"},
+    returning=("id", "post_id", "sha256"),
+)
+_UPSERT_CHECKS = Upsert(
+    Check.__table__,
+    columns=(
+        "version_id",
+        "verdict_sha256",
+        "verdict",
+        "pack",
+        "language",
+        "sponsored",
+        "result",
+        "first_checked",
+        "last_checked",
+    ),
+    conflict=("version_id", "verdict_sha256"),
+    update={"last_checked": "excluded.last_checked"},
+    returning=("id", "version_id", "verdict_sha256"),
+)
 
 
 def update_current(

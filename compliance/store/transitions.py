@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from compliance.store.bulk import Upsert
 from compliance.store.models import Violation, ViolationEvent
 from compliance.store.observed import Prepared
 from compliance.store.rows import chunks
-from compliance.store.stmts import cached, insert_for
 
 
 @dataclass
@@ -179,11 +179,10 @@ def write_violations(session: Session, states: dict[int, dict[str, State]], at: 
     changed = [s for by_rule in states.values() for s in by_rule.values() if s.changed]
     if new:
         new.sort(key=lambda s: (s.post_id, s.rule))
-        stmt = cached(session, "insert-violations", _build_insert)
         inserted = {
-            (row.post_id, row.rule): row.id
-            for row in session.execute(
-                stmt,
+            (post_id, rule): violation_id
+            for violation_id, post_id, rule in _INSERT_VIOLATIONS.run(
+                session,
                 [
                     {
                         "post_id": s.post_id,
@@ -196,12 +195,6 @@ def write_violations(session: Session, states: dict[int, dict[str, State]], at: 
                         "check_id": s.check_id,
                         "fixed_version_id": s.fixed_version_id,
                         "finding": s.finding,
-                        "notified_at": None,
-                        "acked_at": None,
-                        "acked_by": None,
-                        "waived_by": None,
-                        "waived_reason": None,
-                        "waived_until": None,
                     }
                     for s in new
                 ],
@@ -232,18 +225,40 @@ def write_violations(session: Session, states: dict[int, dict[str, State]], at: 
         for s in by_rule.values()
         for event in s.events
     ]
-    if events:
-        session.execute(_INSERT_EVENTS, events)
+    _INSERT_EVENTS.run(session, events)
 
 
-def _build_insert(dialect: str) -> Any:
-    return (
-        insert_for(dialect, _V)
-        .on_conflict_do_nothing(index_elements=["post_id", "rule"])
-        .returning(_V.c.id, _V.c.post_id, _V.c.rule)
-    )
-
-
+# New violations; one another writer inserted first returns nothing (see Conflict).
+_INSERT_VIOLATIONS = Upsert(
+    _V,
+    columns=(
+        "post_id",
+        "rule",
+        "code",
+        "status",
+        "opened_at",
+        "status_at",
+        "version_id",
+        "check_id",
+        "fixed_version_id",
+        "finding",
+    ),
+    conflict=("post_id", "rule"),
+    returning=("id", "post_id", "rule"),
+)
+_INSERT_EVENTS = Upsert(
+    ViolationEvent.__table__,
+    columns=(
+        "violation_id",
+        "at",
+        "actor",
+        "action",
+        "from_status",
+        "to_status",
+        "version_id",
+        "note",
+        "until",
+    ),
+)
 # The SET clause comes from each call's parameters (a regression also moves the evidence).
 _UPDATE = update(_V).where(_V.c.id == bindparam("b_id"), _V.c.status == bindparam("b_read_status"))
-_INSERT_EVENTS = ViolationEvent.__table__.insert()
