@@ -69,7 +69,7 @@ class ListSource:
                     posted_at=p["at"].isoformat(),
                     is_video=True,
                 ),
-                raw=json.dumps({"id": p["id"]}),
+                raw_value=json.dumps({"id": p["id"]}),
             )
 
 

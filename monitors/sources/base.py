@@ -15,6 +15,7 @@ secUid), ETags or cursors there; the run persists it only after a successful run
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -38,18 +39,33 @@ class NotModified(Exception):
 class Fetched:
     """One post as a platform gave it.
 
-    ``raw`` is the platform's own JSON (or HTML fragment) for this item, kept as
-    evidence with the caption version. ``labels`` holds platform fields whose
-    meaning is unconfirmed (TikTok's ``isAd``, ``brandOrganicType``...): recorded
-    as they are, never read as a disclosure. ``transcript`` loads the spoken text
-    on demand (one more request), so the run asks for it only for new or edited
-    posts; ``post.transcript`` is set when the listing already carried it.
+    ``raw_value`` is the platform's own JSON value (or HTML fragment, as text) for
+    this item, kept as evidence with the caption version; :attr:`raw` is its text,
+    made when asked (only new and edited posts are stored, and a run re-reads many
+    unchanged ones). ``labels`` holds platform fields whose meaning is unconfirmed
+    (TikTok's ``isAd``, ``brandOrganicType``...): recorded as they are, never read as
+    a disclosure. ``transcript`` loads the spoken text on demand (one more request),
+    so the run asks for it only for new or edited posts; ``post.transcript`` is set
+    when the listing already carried it.
     """
 
     post: Post
-    raw: str | None = None
+    raw_value: Any = field(default=None, repr=False, compare=False)
     labels: Mapping[str, Any] = field(default_factory=dict)
     transcript: Callable[[], str | None] | None = field(default=None, compare=False)
+
+    @property
+    def raw(self) -> str | None:
+        """The evidence as text: compact JSON with raw UTF-8 (see :func:`json_text`)."""
+        value = self.raw_value
+        if value is None or isinstance(value, str):
+            return value
+        return json_text(value)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as compact JSON text with raw UTF-8: how platform answers are stored."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

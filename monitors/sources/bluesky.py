@@ -58,7 +58,6 @@ from monitors.sources.common import (
     link_text,
     one_line,
     page_size,
-    raw_json,
     require_dict,
 )
 
@@ -226,7 +225,7 @@ class BlueskySource:
             paid_partnership=None,
             language=_language(record),
         )
-        return Fetched(post, raw=raw_json(view), labels=labels)
+        return Fetched(post, raw_value=view, labels=labels)
 
     def __repr__(self) -> str:
         return f"BlueskySource(api={self.api!r})"

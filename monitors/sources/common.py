@@ -1,4 +1,4 @@
-"""Small helpers the platform sources share: timestamps, raw JSON, link text, error bodies.
+"""Small helpers the platform sources share: timestamps, link text, error bodies.
 
 Kept apart from :mod:`monitors.sources.base` (the interface) so that the interface
 stays a contract and this stays a toolbox.
@@ -38,11 +38,6 @@ def iso_utc(value: object) -> str | None:
     except (OverflowError, OSError):
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
-
-
-def raw_json(item: Any) -> str:
-    """One item's JSON text, compact and with raw UTF-8, as stored evidence."""
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
 def error_body(response: httpx.Response) -> Any:

@@ -65,7 +65,6 @@ from monitors.sources.common import (
     iso_utc,
     one_line,
     page_size,
-    raw_json,
     require_dict,
 )
 
@@ -131,7 +130,7 @@ class InstagramSource:
                 return  # an account without media has no "media" edge [INF]
             page = require_dict(page, "'media'", platform=PLATFORM, target=account)
             for node in _items(page, account):
-                yield Fetched(media_post(node, owner=owner), raw=raw_json(node))
+                yield Fetched(media_post(node, owner=owner), raw_value=node)
             after = _after(page)
             if after is None:
                 return
@@ -166,7 +165,7 @@ class InstagramSource:
         while True:
             page = self._get(f"/{hashtag_id}/recent_media", params, target=f"#{name}")
             for node in _items(page, f"#{name}"):
-                yield Fetched(media_post(node, owner=None), raw=raw_json(node))
+                yield Fetched(media_post(node, owner=None), raw_value=node)
             after = _after(page)
             if after is None:
                 return

@@ -57,7 +57,6 @@ from monitors.sources.common import (
     link_text,
     one_line,
     page_size,
-    raw_json,
 )
 
 PLATFORM = "mastodon"
@@ -318,7 +317,7 @@ class MastodonSource:
         labels: dict[str, Any] = {}
         if shown.get("edited_at"):
             labels["edited_at"] = shown["edited_at"]
-        return Fetched(post, raw=raw_json(status), labels=labels)
+        return Fetched(post, raw_value=status, labels=labels)
 
 
 def caption_of(status: dict[str, Any]) -> str:

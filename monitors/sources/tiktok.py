@@ -61,7 +61,7 @@ from monitors.errors import (
 )
 from monitors.http import PlatformClient, decode_json
 from monitors.sources.base import ACCOUNT, POST, TRANSCRIPT, Fetched, SourceSettings
-from monitors.sources.common import iso_utc, raw_json
+from monitors.sources.common import iso_utc
 from monitors.sources.subtitles import vtt_text
 
 API_URL = "https://open.tiktokapis.com"
@@ -380,7 +380,7 @@ class TikTokSource:
             paid_partnership=None,  # the Video Object has no such field [DOC]
             is_video=True,
         )
-        return Fetched(post, raw=raw_json(video))
+        return Fetched(post, raw_value=video)
 
     # --- public web -------------------------------------------------------------
     def _web_posts(self, handle: str, state: MutableMapping[str, Any]) -> Iterator[Fetched]:
@@ -563,7 +563,7 @@ class TikTokSource:
         labels = {name: item[name] for name in AD_FIELDS if name in item}
         track = _subtitle_url(item)
         loader = (lambda: self._transcript(track, post.url or video_id)) if track else None
-        return Fetched(post, raw=raw_json(item), labels=labels, transcript=loader)
+        return Fetched(post, raw_value=item, labels=labels, transcript=loader)
 
     def _from_oembed(self, data: Mapping[str, Any], video_id: str, handle: str | None) -> Fetched:
         owner = str(data.get("author_unique_id") or handle or "").lower()
@@ -579,7 +579,7 @@ class TikTokSource:
             paid_partnership=None,
             is_video=True,
         )
-        return Fetched(post, raw=raw_json(data))
+        return Fetched(post, raw_value=data)
 
     def _transcript(self, url: str, target: str) -> str | None:
         """The subtitle track as plain text (one request, only when the run asks)."""

@@ -57,7 +57,6 @@ from monitors.sources.common import (
     link_text,
     one_line,
     page_size,
-    raw_json,
 )
 
 PLATFORM = "x"
@@ -247,7 +246,7 @@ class XSource:
             if isinstance(history, list) and len(history) > 1
             else {}
         )
-        return Fetched(post, raw=raw_json(tweet), labels=labels)
+        return Fetched(post, raw_value=tweet, labels=labels)
 
     def __repr__(self) -> str:
         return f"XSource(api={self.api!r})"

@@ -76,7 +76,7 @@ from monitors.sources.base import (
     NotModified,
     SourceSettings,
 )
-from monitors.sources.common import iso_utc, raw_json
+from monitors.sources.common import iso_utc
 from monitors.sources.subtitles import vtt_text
 
 API_URL = "https://www.googleapis.com/youtube/v3"
@@ -401,7 +401,7 @@ class YouTubeSource:
             is_video=True,
         )
         loader = (lambda: self._transcript(video_id)) if self.captions else None
-        return Fetched(post, raw=raw_json(raw), transcript=loader)
+        return Fetched(post, raw_value=raw, transcript=loader)
 
     def _json(self, response: httpx.Response, target: str) -> dict[str, Any]:
         data = decode_json(response, platform=self.platform, target=target)
@@ -545,7 +545,7 @@ class YouTubeSource:
         overlay = player.get("paidContentOverlay")
         if overlay:
             return Fetched(
-                fetched.post, fetched.raw, {"paidContentOverlay": overlay}, fetched.transcript
+                fetched.post, fetched.raw_value, {"paidContentOverlay": overlay}, fetched.transcript
             )
         return fetched
 
