@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from compliance.alerts import routing
@@ -29,6 +29,7 @@ from compliance.alerts.alert import Alert, from_change
 from compliance.alerts.config import AlertsConfig, Delivery, Route
 from compliance.alerts.dedup import REPEAT
 from compliance.alerts.grouping import first_due, group_key
+from compliance.store.bulk import Upsert
 from compliance.store.changes import OnChanges, ViolationChange
 from compliance.store.lifecycle import mark_notified_many
 from compliance.store.models import (
@@ -98,26 +99,53 @@ def enqueue_alerts(
         }
         for alert, leaf, key in planned
     ]
-    session.execute(OutboxRow.__table__.insert(), rows)
+    _INSERT_OUTBOX.run(session, rows)
     return len(rows)
+
+
+# Plain SQL on the driver (see compliance.store.bulk): a monitor cycle's first run
+# writes tens of thousands of these rows.
+_INSERT_OUTBOX = Upsert(
+    OutboxRow.__table__,
+    columns=(
+        "receiver",
+        "route",
+        "group_key",
+        "subject",
+        "violation_id",
+        "event",
+        "change_key",
+        "labels",
+        "payload",
+        "group_interval",
+        "repeat_interval",
+        "status",
+        "created_at",
+        "due_at",
+        "tries",
+        "reason",
+        "sent_at",
+    ),
+)
 
 
 def _flushed(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
     """When each (receiver, group key) was last sent."""
     out: dict[tuple[str, str], datetime] = {}
-    table = AlertGroup.__table__
     by_receiver: dict[str, list[str]] = {}
     for receiver, key in pairs:
         by_receiver.setdefault(receiver, []).append(key)
     for receiver, keys in by_receiver.items():
         for chunk in chunks(sorted(keys)):
-            for row in session.execute(
-                select(table.c.group_key, table.c.flushed_at).where(
-                    table.c.receiver == receiver, table.c.group_key.in_(chunk)
-                )
-            ):
+            for row in session.execute(_FLUSHED, {"receiver": receiver, "keys": list(chunk)}):
                 out[(receiver, row.group_key)] = row.flushed_at
     return out
+
+
+_FLUSHED = select(AlertGroup.__table__.c.group_key, AlertGroup.__table__.c.flushed_at).where(
+    AlertGroup.__table__.c.receiver == bindparam("receiver"),
+    AlertGroup.__table__.c.group_key.in_(bindparam("keys", expanding=True)),
+)
 
 
 def enqueue_repeats(session: Session, config: AlertsConfig, *, now: datetime) -> int:
