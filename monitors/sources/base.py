@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+import orjson
+
 from compliance.model import Post
 
 # What a source can do; the CLI and the config check ask before they plan a run.
@@ -64,8 +66,17 @@ class Fetched:
 
 
 def json_text(value: Any) -> str:
-    """``value`` as compact JSON text with raw UTF-8: how platform answers are stored."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """``value`` as compact JSON text with raw UTF-8: how platform answers are stored.
+
+    orjson writes the same text as ``json.dumps(ensure_ascii=False, separators=(",",
+    ":"))`` several times faster (a TikTok item is kilobytes, a cycle stores hundreds of
+    thousands); what it refuses (integers beyond 64 bits, lone surrogates, keys that
+    are not strings) goes to the standard library, which writes them as before.
+    """
+    try:
+        return orjson.dumps(value).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
