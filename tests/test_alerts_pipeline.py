@@ -4,6 +4,7 @@ retries and records; the notification log survives a restart."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -245,3 +246,30 @@ def test_two_senders_never_claim_the_same_rows(db_url, tmp_path, clock):
             theirs = outbox.claim(second, now=clock.now, lease=timedelta(minutes=2), flush=True)
     assert len(mine) == 2 and theirs == []
     assert {r.status for r in rows(store)} == {"sending"}
+
+
+def test_routes_match_a_configured_campaign_by_its_name(db_url, tmp_path, clock):
+    """The campaign label is the campaign's key in compliance.yaml; an inline campaign
+    (no name) is called by its first hashtag."""
+    config = config_from(
+        tmp_path,
+        """
+        alerts:
+          receivers:
+            spring: {webhook: {url_env: SPRING_URL}}
+            fallback: {webhook: {url_env: OTHER_URL}}
+          route:
+            receiver: fallback
+            routes:
+              - match: {campaign: glowlab-spring}
+                receiver: spring
+        """,
+    )
+    store = open_store(db_url)
+    named = replace(CAMPAIGN, name="glowlab-spring", hashtags=("#glowlabpartner",))
+    inline = replace(CAMPAIGN, hashtags=("#glowlabpartner",))
+    with Recorder(store, now=clock, on_changes=on_changes(config)) as rec:
+        rec.add(verdict(MISSING, id="p1", author="@maya", campaign=named))
+        rec.add(verdict(MISSING, id="p2", author="@maya", campaign=inline))
+    by_post = {r.labels["campaign"]: r.receiver for r in rows(store)}
+    assert by_post == {"glowlab-spring": "spring", "#glowlabpartner": "fallback"}

@@ -92,8 +92,13 @@ def _change(state: Any, event: Mapping[str, Any], item: Prepared) -> ViolationCh
         creator=item.handle,
         caption=post.caption,
         brand=campaign.brand if campaign else None,
-        # Campaigns have no name of their own: their first hashtag is what people call them.
-        campaign=(campaign.hashtags[0] if campaign and campaign.hashtags else None),
+        # A configured campaign's key in compliance.yaml (what routes match on); an inline
+        # one has no name, and its first hashtag is what people call it.
+        campaign=(
+            campaign.name or (campaign.hashtags[0] if campaign.hashtags else None)
+            if campaign
+            else None
+        ),
         jurisdiction=(post.jurisdiction or DEFAULT_JURISDICTION).upper(),
         pack=item.obs.verdict.pack,
     )
