@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -28,6 +30,24 @@ AMBIGUOUS = "Loving my new serum from @glowlab! Use code MAYA15 #skincare #sp"
 COMPLIANT = "#ad Loving my new serum from @glowlab! Use code MAYA15"
 MISSING = "Loving my new serum from @glowlab! Use code MAYA15"
 NOT_SPONSORED = "Sunset walk, no filter"
+
+# Two configured campaigns of one brand, as compliance.yaml builds them (name = their key).
+SPRING = Campaign(
+    brand="GlowLab",
+    handles=("@glowlab",),
+    relationship="paid",
+    starts=date(2026, 3, 1),
+    ends=date(2026, 6, 30),
+    jurisdictions=("US", "GB", "DE"),
+    name="glowlab-spring",
+)
+FALL = replace(
+    SPRING,
+    starts=date(2026, 9, 1),
+    ends=date(2026, 11, 30),
+    jurisdictions=("US",),
+    name="glowlab-fall",
+)
 
 TABLES = {
     "creators": Creator,

@@ -174,6 +174,72 @@ def test_show_ack_waive_and_history(recorded, tmp_path):
     assert detail["versions"][0]["caption"] == AMBIGUOUS
 
 
+def test_show_names_the_campaign_with_its_dates_and_jurisdictions(db_url, tmp_path):
+    spring = {
+        **CAMPAIGN,
+        "name": "glowlab-spring",
+        "starts": "2026-03-01",
+        "ends": "2026-06-30",
+        "jurisdictions": ["US", "GB", "DE"],
+    }
+    fall = {**CAMPAIGN, "name": "glowlab-fall", "ends": "2026-11-30"}
+    f = posts_file(
+        tmp_path,
+        [
+            {**RECORDS[0], "campaign": spring},
+            {**RECORDS[0], "id": "tt-9", "campaign": fall},
+            {**RECORDS[0], "id": "tt-10"},  # inline: brand and relationship only
+        ],
+    )
+    assert run("check", "--input", f, "--db", db_url, "--jobs", "1").exit_code == 1
+    listed = run("violations", "list", "--db", db_url, "--format", "json")
+    vids = {row["post"]: row["id"] for row in json.loads(listed.stdout)}
+
+    def shown(post: str) -> tuple[list[str], dict]:
+        """The campaign lines of the text form (before the finding), the JSON's campaign."""
+        text = run("violations", "show", str(vids[post]), "--db", db_url)
+        assert text.exit_code == 0, text.output
+        head = text.stdout.split("finding:", 1)[0].splitlines()
+        lines = [line for line in head if line.startswith(("  campaign:", "    "))]
+        js = run("violations", "show", str(vids[post]), "--db", db_url, "--format", "json")
+        return lines, json.loads(js.stdout)["campaign"]
+
+    lines, campaign = shown("tt-1")
+    assert lines == [
+        "  campaign: glowlab-spring: GlowLab (paid)",
+        "    runs 2026-03-01 to 2026-06-30",
+        "    jurisdictions: US, GB, DE",
+    ]
+    assert campaign == {
+        "name": "glowlab-spring",
+        "brand": "GlowLab",
+        "handles": ["@glowlab"],
+        "hashtags": [],
+        "promo_codes": [],
+        "domains": [],
+        "relationship": "paid",
+        "starts": "2026-03-01",
+        "ends": "2026-06-30",
+        "jurisdictions": ["US", "GB", "DE"],
+    }
+    lines, campaign = shown("tt-9")
+    assert lines == ["  campaign: glowlab-fall: GlowLab (paid)", "    runs until 2026-11-30"]
+    assert (campaign["name"], campaign["starts"], campaign["ends"], campaign["jurisdictions"]) == (
+        "glowlab-fall",
+        None,
+        "2026-11-30",
+        [],
+    )
+    lines, campaign = shown("tt-10")
+    assert lines == ["  campaign: GlowLab (paid)"]
+    assert (campaign["name"], campaign["starts"], campaign["ends"], campaign["jurisdictions"]) == (
+        None,
+        None,
+        None,
+        [],
+    )
+
+
 def test_a_fixed_post_shows_which_version_fixed_it(recorded, tmp_path):
     url, _ = recorded
     vid = ids(url, "--rule", "FTC.C201")[0]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import date, datetime, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from store_helpers import (
     AMBIGUOUS,
     COMPLIANT,
+    FALL,
     MISSING,
     NOT_SPONSORED,
+    SPRING,
     counts,
     record,
     verdict,
@@ -219,3 +222,58 @@ def test_a_locked_sqlite_database_is_a_store_error(tmp_path, clock):
         holder.execute("ROLLBACK")
         holder.close()
     assert counts(store)["posts"] == 0
+
+
+def test_a_configured_campaign_keeps_its_name_dates_and_jurisdictions(db_url, clock):
+    store = open_store(db_url)
+    record(
+        store,
+        [
+            verdict(AMBIGUOUS, id="tt-1", campaign=SPRING),
+            verdict(AMBIGUOUS, id="tt-2", campaign=FALL),
+            verdict(AMBIGUOUS, id="tt-3", campaign=CAMPAIGN),  # inline: no name, dates, places
+        ],
+        clock,
+    )
+    with store.read() as session:
+        rows = {
+            row.brand + ":" + (row.name or "-"): (
+                row.name,
+                row.starts_on,
+                row.ends_on,
+                row.jurisdictions,
+                row.jurisdiction,
+            )
+            for row in session.scalars(select(CampaignRow))
+        }
+        # No jurisdictions is SQL NULL, not the JSON text 'null'.
+        unknown = session.execute(
+            text("SELECT count(*) FROM campaigns WHERE jurisdictions IS NULL")
+        ).scalar_one()
+    assert rows == {
+        "GlowLab:glowlab-spring": (
+            "glowlab-spring",
+            date(2026, 3, 1),
+            date(2026, 6, 30),
+            ["US", "GB", "DE"],
+            None,  # the old one-code column cannot hold three
+        ),
+        "GlowLab:glowlab-fall": (
+            "glowlab-fall",
+            date(2026, 9, 1),
+            date(2026, 11, 30),
+            ["US"],
+            "US",  # exactly one: kept in the old column too
+        ),
+        "GlowLab:-": (None, None, None, None, None),
+    }
+    assert unknown == 1
+
+
+def test_a_campaign_name_longer_than_its_column_is_cut_not_refused(db_url, clock):
+    """PostgreSQL refuses a 101-character value in String(100): the batch must not fail."""
+    store = open_store(db_url)
+    stats = record(store, [verdict(AMBIGUOUS, campaign=replace(SPRING, name="x" * 150))], clock)
+    assert stats.posts == 1
+    with store.read() as session:
+        assert session.scalars(select(CampaignRow.name)).one() == "x" * 100

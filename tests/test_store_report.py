@@ -6,11 +6,20 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
-from store_helpers import AMBIGUOUS, COMPLIANT, MISSING, NOT_SPONSORED, record, verdict
+from store_helpers import (
+    AMBIGUOUS,
+    COMPLIANT,
+    FALL,
+    MISSING,
+    NOT_SPONSORED,
+    SPRING,
+    record,
+    verdict,
+)
 
 from compliance import Campaign
 from compliance.store.db import open_store
-from compliance.store.report import collect, excerpt, md_escape, render
+from compliance.store.report import campaign_label, collect, excerpt, md_escape, render
 
 EVIL_CAPTION = (
     "Loving my new serum from @glowlab! Use code MAYA15 <script>alert('caption')</script> #sp"
@@ -207,3 +216,55 @@ def test_weekly_buckets_for_longer_periods(db_url, clock):
         for a, b in zip(data.over_time, data.over_time[1:], strict=False)
     )
     assert sum(g.violation for g in data.over_time) == 10
+
+
+def test_campaigns_are_grouped_by_name_and_unnamed_ones_by_brand(db_url, clock):
+    """GlowLab spring and GlowLab fall are two campaigns; two inline GlowLab campaigns
+    (different content, no name) stay one group, as before names were kept."""
+    store = open_store(db_url)
+    inline = Campaign(brand="GlowLab", handles=("@glowlab",), relationship="paid")
+    record(
+        store,
+        [
+            verdict(AMBIGUOUS, id="tt-1", campaign=SPRING),
+            verdict(COMPLIANT, id="tt-2", campaign=SPRING),
+            verdict(AMBIGUOUS, id="tt-3", campaign=FALL),
+            verdict(COMPLIANT, id="tt-4", campaign=inline),
+            verdict(COMPLIANT, id="tt-5", campaign=Campaign(brand="GlowLab", relationship="paid")),
+            verdict(COMPLIANT, id="tt-6"),  # no campaign: not a campaign group
+        ],
+        clock,
+    )
+    with store.read() as s:
+        data = collect(s, since=None, now=clock, database="db")
+    assert {g.label: (g.compliant, g.violation) for g in data.by_campaign} == {
+        "glowlab-spring (GlowLab)": (1, 1),
+        "glowlab-fall (GlowLab)": (0, 1),
+        "GlowLab": (2, 0),
+    }
+    assert data.totals["by_campaign"] == 3
+    page = render(data, "html")
+    campaigns = page.split('id="campaigns"', 1)[1].split("<h2", 1)[0]
+    for label, rate in (
+        ("glowlab-spring (GlowLab)", "50%"),
+        ("glowlab-fall (GlowLab)", "0%"),
+        ("GlowLab", "100%"),
+    ):
+        assert f">{label}</text>" in campaigns and f"<title>{label}: " in campaigns
+        assert rate in campaigns
+    md = render(data, "md")
+    table = md.split("### Per campaign", 1)[1].split("###", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "rate" not in line]
+    assert rows == [
+        "| glowlab-spring (GlowLab) | 50% | 1 | 1 | 0 |",
+        "| glowlab-fall (GlowLab) | 0% | 0 | 1 | 0 |",
+        "| GlowLab | 100% | 2 | 0 | 0 |",
+    ]
+
+
+def test_campaign_label():
+    assert campaign_label("glowlab-spring", "GlowLab") == "glowlab-spring (GlowLab)"
+    assert campaign_label("glowlab", "glowlab") == "glowlab"
+    assert campaign_label("hashtag-push", None) == "hashtag-push"
+    assert campaign_label(None, "GlowLab") == "GlowLab"
+    assert campaign_label(None, None) is None

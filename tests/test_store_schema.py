@@ -128,6 +128,14 @@ def _at_revision(store: Store, revision: str) -> None:
         command.upgrade(migrate.config(conn), revision)
 
 
+def _downgrade(store: Store, revision: str) -> None:
+    from alembic import command
+
+    with store._write_engine.connect() as conn, conn.begin():
+        command.downgrade(migrate.config(conn), revision)
+        assert migrate.current(conn) == revision
+
+
 def _fill_0001(store: Store) -> None:
     """Rows in every table of schema 0001, written through that schema as the database has it."""
     from datetime import datetime, timezone
@@ -220,6 +228,14 @@ def _fill_0001(store: Store) -> None:
         )
 
 
+# Columns later revisions added to the 0001 tables: (table, column).
+LATER_COLUMNS = {
+    ("posts", "gone_at"),  # 0002
+    ("campaigns", "name"),  # 0004
+    ("campaigns", "jurisdictions"),  # 0004
+}
+
+
 def _dump(store: Store) -> dict[str, list[dict]]:
     """Every row of the 0001 tables, in their 0001 columns."""
     from sqlalchemy import MetaData, select
@@ -229,7 +245,7 @@ def _dump(store: Store) -> dict[str, list[dict]]:
         old.reflect(conn, only=OLD_TABLES)
         return {
             name: [
-                {k: v for k, v in row._mapping.items() if k != "gone_at"}
+                {k: v for k, v in row._mapping.items() if (name, k) not in LATER_COLUMNS}
                 for row in conn.execute(select(old.tables[name]).order_by(old.tables[name].c.id))
             ]
             for name in OLD_TABLES
@@ -269,11 +285,7 @@ def test_downgrading_to_0001_keeps_the_record(db_url):
     _fill_0001(store)
     before = _dump(store)
     migrate.upgrade(store)
-    from alembic import command
-
-    with store._write_engine.connect() as conn, conn.begin():
-        command.downgrade(migrate.config(conn), "0001")
-        assert migrate.current(conn) == "0001"
+    _downgrade(store, "0001")
     assert _dump(store) == before
 
 
@@ -291,3 +303,107 @@ def test_a_database_at_0001_upgrades_to_the_alert_tables(db_url):
         assert {"alert_outbox", "notification_log", "silences"} <= set(
             conn.dialect.get_table_names(conn)
         )
+
+
+def _campaigns(store: Store) -> list[dict]:
+    """Every campaign row, every column (the 0004 ones too), oldest first."""
+    from sqlalchemy import MetaData, select
+
+    now = MetaData()
+    with store.engine.connect() as conn:
+        now.reflect(conn, only=["campaigns"])
+        table = now.tables["campaigns"]
+        return [dict(row) for row in conn.execute(select(table).order_by(table.c.id)).mappings()]
+
+
+def _fill_0003_campaigns(store: Store) -> None:
+    """Campaign rows as a 0003 database has them: one with the dates and the single
+    jurisdiction of schema 0001 filled (a row from another writer), one without."""
+    from datetime import date, datetime, timezone
+
+    from sqlalchemy import MetaData
+
+    at = datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)
+    old = MetaData()
+    with store.engine.begin() as conn:
+        old.reflect(conn, only=["campaigns"])
+        assert "name" not in old.tables["campaigns"].c  # really the 0003 schema
+        for fingerprint, brand, starts, ends, jurisdiction in (
+            ("c" * 64, "GlowLab", date(2026, 3, 1), date(2026, 6, 30), "US"),
+            ("d" * 64, "Acme", None, None, None),
+        ):
+            conn.execute(
+                old.tables["campaigns"]
+                .insert()
+                .values(
+                    fingerprint=fingerprint,
+                    brand=brand,
+                    aliases=[],
+                    handles=[f"@{brand.lower()}"],
+                    hashtags=[],
+                    promo_codes=[],
+                    domains=[],
+                    relationship="paid",
+                    starts_on=starts,
+                    ends_on=ends,
+                    jurisdiction=jurisdiction,
+                    created_at=at,
+                )
+            )
+
+
+def test_a_0003_database_with_campaigns_upgrades_to_0004_without_losing_a_row(db_url, clock):
+    from datetime import date
+
+    from store_helpers import AMBIGUOUS, SPRING, verdict
+
+    from compliance.store.record import Recorder
+
+    store = Store(db_url)
+    _at_revision(store, "0003")
+    _fill_0001(store)
+    _fill_0003_campaigns(store)
+    before = _dump(store)
+    campaigns_before = _campaigns(store)
+    assert len(campaigns_before) == 3
+    with pytest.raises(StoreError, match=f"is at schema 0003, this version needs {migrate.HEAD}"):
+        open_store(db_url)
+
+    assert migrate.upgrade(store) == ("0003", migrate.HEAD)
+    assert _dump(store) == before
+    after = _campaigns(store)
+    # Every old value kept, the two new columns NULL (SQL NULL, not JSON null).
+    assert [
+        {k: v for k, v in row.items() if k not in ("name", "jurisdictions")} for row in after
+    ] == campaigns_before
+    assert [(row["name"], row["jurisdictions"]) for row in after] == [(None, None)] * 3
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM campaigns WHERE jurisdictions IS NULL")
+            ).scalar()
+            == 3
+        )
+
+    # The upgraded record takes a configured campaign with its name, dates and jurisdictions.
+    with Recorder(open_store(db_url), now=clock) as recorder:
+        recorder.add(verdict(AMBIGUOUS, id="tt-9", campaign=SPRING))
+    new = _campaigns(store)[-1]
+    assert (new["name"], new["starts_on"], new["ends_on"], new["jurisdictions"]) == (
+        "glowlab-spring",
+        date(2026, 3, 1),
+        date(2026, 6, 30),
+        ["US", "GB", "DE"],
+    )
+
+
+def test_downgrading_0004_to_0003_keeps_the_campaigns(db_url):
+    store = Store(db_url)
+    _at_revision(store, "0003")
+    _fill_0001(store)
+    _fill_0003_campaigns(store)
+    before = _campaigns(store)
+    migrate.upgrade(store)
+    _downgrade(store, "0003")
+    assert _campaigns(store) == before

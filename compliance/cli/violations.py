@@ -248,10 +248,7 @@ def _show_text(d: dict[str, Any]) -> str:
     if post.get("gone_at"):
         lines.append(f"  gone since {_short_time(post['gone_at'])} UTC (evidence kept)")
     if d["campaign"]:
-        c = d["campaign"]
-        lines.append(
-            f"  campaign: {c['brand'] or '-'} ({c['relationship'] or 'relationship unknown'})"
-        )
+        lines += _campaign_lines(d["campaign"])
     lines.append(f"  verdict now: {post['verdict']} [{post['pack']}]")
     violating = next((v for v in d["versions"] if v["id"] == d["version_id"]), None)
     lines.append(f"finding: {finding.get('message', '')}")
@@ -302,6 +299,28 @@ def _show_text(d: dict[str, Any]) -> str:
             + "  ".join(x for x in extra if x)
         )
     return "\n".join(terminal_safe(line.rstrip()) for line in lines) + "\n"
+
+
+def _campaign_lines(c: dict[str, Any]) -> list[str]:
+    """``campaign: glowlab-spring: GlowLab (paid)``, then its dates and jurisdictions
+    when compliance.yaml gave them (an inline campaign has only brand and relationship)."""
+    named = f"{c['name']}: " if c.get("name") else ""
+    lines = [
+        f"  campaign: {named}{c['brand'] or '-'} ({c['relationship'] or 'relationship unknown'})"
+    ]
+    starts, ends = c.get("starts"), c.get("ends")
+    if starts or ends:
+        runs = (
+            f"{starts} to {ends}"
+            if starts and ends
+            else f"from {starts}"
+            if starts
+            else f"until {ends}"
+        )
+        lines.append(f"    runs {runs}")
+    if c.get("jurisdictions"):
+        lines.append(f"    jurisdictions: {', '.join(c['jurisdictions'])}")
+    return lines
 
 
 @violations.command("ack")

@@ -183,9 +183,16 @@ class CampaignRow(Base):
     promo_codes: Mapped[list[str]] = mapped_column(JSON)
     domains: Mapped[list[str]] = mapped_column(JSON)
     relationship: Mapped[str | None] = mapped_column(String(20))
-    # Filled by configured campaigns (compliance.yaml), not by inline ones.
+    # Filled by configured campaigns (compliance.yaml), seldom by inline ones; NULL when
+    # not given (and in rows recorded before schema 0004). ``name`` is the campaign's
+    # key in compliance.yaml: what tells two campaigns of one brand apart.
+    name: Mapped[str | None] = mapped_column(String(100))
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
+    # ISO 3166 codes, e.g. ["US", "GB"]; SQL NULL (not JSON null) when there are none.
+    jurisdictions: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    # Schema 0001's single code: set only when the campaign has exactly one
+    # jurisdiction (it cannot hold "US,GB"); read ``jurisdictions`` instead.
     jurisdiction: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

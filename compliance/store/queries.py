@@ -376,12 +376,19 @@ def violation_detail(session: Session, violation_id: int) -> dict[str, Any] | No
             "history": post_history,
         },
         "campaign": {
+            # name, dates and jurisdictions: from compliance.yaml (None / [] when not given).
+            "name": campaign.name,
             "brand": campaign.brand,
             "handles": campaign.handles,
             "hashtags": campaign.hashtags,
             "promo_codes": campaign.promo_codes,
             "domains": campaign.domains,
             "relationship": campaign.relationship,
+            "starts": campaign.starts_on.isoformat() if campaign.starts_on else None,
+            "ends": campaign.ends_on.isoformat() if campaign.ends_on else None,
+            "jurisdictions": list(
+                campaign.jurisdictions or ([campaign.jurisdiction] if campaign.jurisdiction else [])
+            ),
         }
         if campaign
         else None,

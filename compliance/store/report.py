@@ -140,6 +140,14 @@ def _grouped(counts: dict[str, Counter[str]], *, top: int | None = TOP) -> list[
     return groups[:top] if top else groups
 
 
+def campaign_label(name: str | None, brand: str | None) -> str | None:
+    """How the report names a campaign: ``glowlab-spring (GlowLab)``, just the name or
+    the brand when it has only one of them, None when it has neither."""
+    if name and brand and name != brand:
+        return f"{name} ({brand})"
+    return name or brand or None
+
+
 def excerpt(caption: str, span: list[int] | None) -> Excerpt:
     """The caption around ``span`` (or its start when there is no span)."""
     return cut_excerpt(caption, span, EXCERPT)
@@ -181,8 +189,20 @@ def collect(
         func.coalesce(Account.handle, PostRow.author), (Account, Account.id == PostRow.account_id)
     )
     by_platform = by(PostRow.platform)
-    by_campaign = by(CampaignRow.brand, (CampaignRow, CampaignRow.id == PostRow.campaign_id))
-    by_campaign.pop("(unknown)", None)  # posts without a campaign are not a campaign
+    # Per campaign: by its name where it has one (two campaigns of one brand are two
+    # groups), else by its brand (inline campaigns of one brand are one). Posts without
+    # a campaign, and campaigns with neither name nor brand, are not counted.
+    by_campaign: dict[str, Counter[str]] = defaultdict(Counter)
+    for name, brand, verdict, n in session.execute(
+        select(CampaignRow.name, CampaignRow.brand, PostRow.verdict, func.count())
+        .select_from(PostRow)
+        .join(CampaignRow, CampaignRow.id == PostRow.campaign_id)
+        .where(*in_period)
+        .group_by(CampaignRow.name, CampaignRow.brand, PostRow.verdict)
+    ):
+        label = campaign_label(name, brand)
+        if label is not None:
+            by_campaign[label][verdict] += n
 
     total_counts: Counter[str] = Counter()
     for counts in per_day.values():

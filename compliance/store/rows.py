@@ -154,9 +154,14 @@ def ensure_campaigns(
             "promo_codes": list(c.promo_codes),
             "domains": list(c.domains),
             "relationship": c.relationship,
-            "starts_on": None,
-            "ends_on": None,
-            "jurisdiction": None,
+            # The column holds 100 characters (PostgreSQL refuses more); a name is a
+            # compliance.yaml key, or an inline record's, so longer ones are cut.
+            "name": c.name[:100] if c.name else None,
+            "starts_on": c.starts,
+            "ends_on": c.ends,
+            "jurisdictions": list(c.jurisdictions) or None,
+            # The old one-code column: kept only when there is exactly one jurisdiction.
+            "jurisdiction": c.jurisdictions[0] if len(c.jurisdictions) == 1 else None,
             "created_at": at,
         }
     return _ensure(
