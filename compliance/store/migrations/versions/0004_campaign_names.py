@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-05
+Create Date: 2026-12-04
 
 Adds two nullable columns to ``campaigns``: ``name`` (the campaign's key in
 compliance.yaml, e.g. ``glowlab-spring``: two campaigns of one brand are told
