@@ -66,8 +66,9 @@ _ONLY_FOR = {"instances": "mastodon", "short_url": "tiktok"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]{1,11}\.[A-Z][0-9]{3}$")
 _URL = re.compile(r"^https?://[^\s/?#]+(?:[/?#]\S*)?$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_HASHTAG = re.compile(r"^#\w+$")
+# Names go into monitor keys, which the record holds in 300 characters.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_HASHTAG = re.compile(r"^#\w{1,100}$")
 
 
 class ConfigReader:
@@ -392,7 +393,9 @@ class ConfigReader:
         for name, raw in value.items():
             keys = (section, name)
             if not isinstance(name, str) or not _NAME.match(name):
-                self.error("expected a name of letters, digits, '-', '_' and '.'", *keys)
+                self.error(
+                    "expected a name of letters, digits, '-', '_' and '.' (at most 64)", *keys
+                )
                 continue
             yield name, keys, self.mapping(raw, allowed, *keys)
 

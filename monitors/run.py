@@ -261,7 +261,8 @@ def run_monitor(
     result.unchanged = len(diff.unchanged)
     to_check = set(diff.new) | set(diff.edited) | set(diff.back)
 
-    actor = f"monitor:{job.key}"
+    # Events' actor column holds 200 characters; a monitor key may be longer.
+    actor = f"monitor:{job.key}"[:200]
     observations: list[Observation] = []
     for item in items:
         post = item.post

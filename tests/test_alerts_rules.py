@@ -124,6 +124,13 @@ def test_group_keys_and_timing(tree):
     assert first_due(leaf, t, t - timedelta(hours=1)) == t
 
 
+def test_a_group_key_too_long_for_the_record_is_hashed(tree):
+    leaf = tree.routes[3]
+    long_a = group_key(leaf, {"creator": "@" + "m" * 600, "rule": "FTC.C201"})
+    long_b = group_key(leaf, {"creator": "@" + "m" * 599 + "n", "rule": "FTC.C201"})
+    assert len(long_a) <= 500 and long_a.startswith("0.3:sha256:") and long_a != long_b
+
+
 RULE = InhibitRule(
     source=(Matcher.make("code", "=", "missing_disclosure"),),
     target=(Matcher.make("code", "=", ("below_fold", "buried_in_hashtags")),),

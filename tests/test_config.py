@@ -216,6 +216,16 @@ def test_unknown_nested_key_names_its_path_and_line(tmp_path):
             "campaigns.c.starts: expected a date",
         ),
         ("database: compliance.db\n", 1, "database: expected a database URL"),
+        (  # names go into monitor keys, which the record holds in 300 characters
+            "creators:\n  " + "m" * 65 + ": {accounts: ['tiktok:@mara']}\n",
+            2,
+            "(at most 64)",
+        ),
+        (
+            "hashtags:\n  h: {tag: '#" + "g" * 101 + "', platforms: [bluesky]}\n",
+            2,
+            "expected one hashtag such as #guacdance",
+        ),
     ],
 )
 def test_wrong_types_and_values(tmp_path, text, line, fragment):

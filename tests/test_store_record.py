@@ -17,11 +17,12 @@ from store_helpers import (
     NOT_SPONSORED,
     SPRING,
     counts,
+    packs,
     record,
     verdict,
 )
 
-from compliance import Campaign
+from compliance import Campaign, Post, check
 from compliance.store import record as record_module
 from compliance.store.db import StoreError, open_store
 from compliance.store.models import (
@@ -32,6 +33,7 @@ from compliance.store.models import (
     Creator,
     PostRow,
     Violation,
+    ViolationEvent,
 )
 from compliance.store.observed import creator_handle, post_key
 from compliance.store.record import Recorder
@@ -277,3 +279,36 @@ def test_a_campaign_name_longer_than_its_column_is_cut_not_refused(db_url, clock
     assert stats.posts == 1
     with store.read() as session:
         assert session.scalars(select(CampaignRow.name)).one() == "x" * 100
+
+
+def test_overlong_platform_text_is_fitted_to_the_record_not_refused(db_url, clock):
+    """PostgreSQL refuses a value longer than its column, and with it the whole batch:
+    text from platforms and input files is cut to size (a key: hashed), so one odd
+    record costs nothing else. SQLite would take it as it is; both store the same."""
+    long_id = "9" * 600
+    odd = Post(
+        "#ad love this serum",
+        id=long_id,
+        platform="tiktok",
+        author="@" + "m" * 300,
+        language="x" * 40,
+        campaign=Campaign(brand="B" * 300, name="n" * 150),
+    )
+    other = Post("#ad a normal post", id="ok-1", platform="tiktok", author="@maya")
+    store = open_store(db_url)
+    with Recorder(store, now=clock, actor="monitor:" + "k" * 300) as rec:
+        rec.add(check(odd, packs()))
+        rec.add(check(other, packs()))
+        rec.add(check(replace(odd, caption="#ad love this serum, edited"), packs()))
+    with store.read() as session:
+        posts = {p.platform_post_id: p for p in session.scalars(select(PostRow))}
+        handles = set(session.scalars(select(Creator.handle)))
+        brand = session.scalars(select(CampaignRow.brand)).one()
+        actors = set(session.scalars(select(ViolationEvent.actor)))
+    assert len(posts) == 2  # the long id is one post (hashed key), the other is there too
+    long_post = posts["9" * 300]
+    assert long_post.post_key == post_key(long_id, None, None, "") and len(long_post.post_key) < 100
+    assert len(long_post.author) == 200 and long_post.language == "x" * 16
+    assert "@" + "m" * 199 in handles and brand == "B" * 200
+    assert actors == {("monitor:" + "k" * 300)[:200]}
+    store.close()

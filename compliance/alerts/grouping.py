@@ -9,6 +9,7 @@ The clock is passed in.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -23,11 +24,19 @@ def group_labels(route: Route, labels: Mapping[str, str]) -> dict[str, str]:
     return {name: labels.get(name, "") for name in route.group_by}
 
 
+# The record holds a group key in 500 characters (alert_outbox.group_key).
+_KEY_SIZE = 500
+
+
 def group_key(route: Route, labels: Mapping[str, str]) -> str:
-    """A group's identity: the route and the values of its ``group_by`` labels."""
-    return f"{route.id}:" + json.dumps(
+    """A group's identity: the route and the values of its ``group_by`` labels (their
+    SHA-256 when that would not fit the record: labels carry handles and brand names)."""
+    key = f"{route.id}:" + json.dumps(
         group_labels(route, labels), sort_keys=True, ensure_ascii=False
     )
+    if len(key) <= _KEY_SIZE:
+        return key
+    return f"{route.id}:sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def first_due(route: Route, now: datetime, flushed_at: datetime | None) -> datetime:

@@ -95,6 +95,8 @@ def _require_actor(actor: str) -> str:
     actor = actor.strip()
     if not actor:
         raise LifecycleError("say who is doing this (--by)")
+    if len(actor) > 200:  # the events' actor column
+        raise LifecycleError("--by: at most 200 characters")
     return actor
 
 

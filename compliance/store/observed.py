@@ -33,12 +33,28 @@ def creator_handle(author: str) -> str:
     return handle
 
 
+# The record's column sizes for text that comes from platforms and input files.
+# PostgreSQL refuses a longer value (and with it the whole batch), so such text is cut
+# to size, or, for a key, replaced by its hash (two long ids must stay two posts).
+KEY_SIZE = 500  # posts.post_key
+ID_SIZE = 300  # posts.platform_post_id
+NAME_SIZE = 200  # creators.handle, posts.author, campaigns.brand, events' actor
+LANGUAGE_SIZE = 16  # posts.language, checks.language
+
+
+def fit(text: str | None, size: int) -> str | None:
+    """``text`` cut to ``size`` characters (None stays None)."""
+    return text if text is None or len(text) <= size else text[:size]
+
+
 def post_key(post_id: str | None, url: str | None, author: str | None, caption_sha: str) -> str:
-    """A post's identity within its platform: its id, else its URL, else author and caption."""
+    """A post's identity within its platform: its id, else its URL, else author and caption
+    (an id or URL too long for the record: its hash)."""
     if post_id:
-        return post_id
+        return post_id if len(post_id) <= KEY_SIZE else "id-sha256:" + sha256_text(post_id)
     if url:
-        return "url:" + url
+        key = "url:" + url
+        return key if len(key) <= KEY_SIZE else "url-sha256:" + sha256_text(url)
     return "sha256:" + sha256_text(f"{author or ''}\n{caption_sha}")
 
 
@@ -114,7 +130,11 @@ def prepare(obs: Observation) -> Prepared:
         platform=post.platform,
         key=post_key(post.id, post.url, post.author, caption_sha),
         caption_sha=caption_sha,
-        handle=creator_handle(post.author) if post.author and post.author.strip() else None,
+        handle=(
+            fit(creator_handle(post.author), NAME_SIZE)
+            if post.author and post.author.strip()
+            else None
+        ),
         fingerprint=campaign_fingerprint(campaign) if campaign and not campaign.is_empty else None,
         result=result,
         result_sha=sha256_text(result),

@@ -51,7 +51,7 @@ from compliance.store.changes import OnChanges, collect
 from compliance.store.db import Store, StoreError
 from compliance.store.gone import reappear
 from compliance.store.lifecycle import expire_waivers
-from compliance.store.observed import Observation, Prepared, prepare
+from compliance.store.observed import NAME_SIZE, Observation, Prepared, fit, prepare
 from compliance.store.rows import (
     Known,
     ensure_accounts,
@@ -119,6 +119,7 @@ def record_batch(
     are made by; by default the batch's counts and ``actor``.
     """
     known = known or Known()
+    actor = fit(actor, NAME_SIZE) or actor
     at = now()
     stats = RecordStats(posts=len(observations))
     stats.reopened = len(expire_waivers(session, now=lambda: at))

@@ -27,7 +27,7 @@ from compliance.store.models import (
     MonitorPost,
     PostRow,
 )
-from compliance.store.observed import Prepared
+from compliance.store.observed import ID_SIZE, LANGUAGE_SIZE, NAME_SIZE, Prepared, fit
 from compliance.store.stmts import cached, dialect_name, insert_for
 
 # Rows per IN (...) list: well under SQLite's and PostgreSQL's parameter limits.
@@ -147,7 +147,7 @@ def ensure_campaigns(
             continue
         rows[item.fingerprint] = {
             "fingerprint": item.fingerprint,
-            "brand": c.brand,
+            "brand": fit(c.brand, NAME_SIZE),
             "aliases": list(c.aliases),
             "handles": list(c.handles),
             "hashtags": list(c.hashtags),
@@ -187,9 +187,9 @@ def upsert_posts(
         rows[(item.platform, item.key)] = {
             "platform": item.platform,
             "post_key": item.key,
-            "platform_post_id": post.id,
+            "platform_post_id": fit(post.id, ID_SIZE),
             "url": post.url,
-            "author": post.author,
+            "author": fit(post.author, NAME_SIZE),
             "account_id": account_ids.get((item.platform, item.handle)) if item.handle else None,
             "campaign_id": campaign_ids.get(item.fingerprint) if item.fingerprint else None,
             "posted_at": item.posted_at,
@@ -199,7 +199,7 @@ def upsert_posts(
             "current_sha256": item.caption_sha,
             "verdict": item.obs.verdict.verdict.value,
             "pack": item.obs.verdict.pack,
-            "language": item.obs.verdict.language,
+            "language": fit(item.obs.verdict.language, LANGUAGE_SIZE),
         }
     ids: dict[tuple[str, str], int] = {}
     current: dict[int, tuple[str, str, str, str | None]] = {}
@@ -318,7 +318,7 @@ def upsert_checks(session: Session, items: list[Prepared], at: datetime) -> None
                 "verdict_sha256": item.result_sha,
                 "verdict": verdict.verdict.value,
                 "pack": verdict.pack,
-                "language": verdict.language,
+                "language": fit(verdict.language, LANGUAGE_SIZE),
                 "sponsored": verdict.sponsorship.value,
                 "result": item.result,
                 "first_checked": at,
@@ -379,7 +379,12 @@ def update_current(
     rows = []
     for post_id, item in latest.items():
         verdict = item.obs.verdict
-        now_current = (item.caption_sha, verdict.verdict.value, verdict.pack, verdict.language)
+        now_current = (
+            item.caption_sha,
+            verdict.verdict.value,
+            verdict.pack,
+            fit(verdict.language, LANGUAGE_SIZE),
+        )
         if current[post_id] != now_current:
             rows.append(
                 {
@@ -387,7 +392,7 @@ def update_current(
                     "current_sha256": item.caption_sha,
                     "verdict": verdict.verdict.value,
                     "pack": verdict.pack,
-                    "language": verdict.language,
+                    "language": fit(verdict.language, LANGUAGE_SIZE),
                 }
             )
     if rows:
