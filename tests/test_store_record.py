@@ -272,6 +272,23 @@ def test_a_configured_campaign_keeps_its_name_dates_and_jurisdictions(db_url, cl
     assert unknown == 1
 
 
+def test_a_campaign_recorded_before_names_were_kept_gets_its_name_when_seen_again(db_url, clock):
+    store = open_store(db_url)
+    record(store, [verdict(AMBIGUOUS, id="tt-1", campaign=SPRING)], clock)
+    with store.write() as session:  # as schema 0003 left it: no name, no dates
+        session.execute(
+            text("UPDATE campaigns SET name = NULL, starts_on = NULL, jurisdictions = NULL")
+        )
+    record(store, [verdict(AMBIGUOUS, id="tt-2", campaign=SPRING)], clock)
+    with store.read() as session:
+        row = session.scalars(select(CampaignRow)).one()
+    assert (row.name, row.starts_on, row.jurisdictions) == (
+        "glowlab-spring",
+        date(2026, 3, 1),
+        ["US", "GB", "DE"],
+    )
+
+
 def test_a_campaign_name_longer_than_its_column_is_cut_not_refused(db_url, clock):
     """PostgreSQL refuses a 101-character value in String(100): the batch must not fail."""
     store = open_store(db_url)

@@ -164,9 +164,29 @@ def ensure_campaigns(
             "jurisdiction": c.jurisdictions[0] if len(c.jurisdictions) == 1 else None,
             "created_at": at,
         }
-    return _ensure(
+    named = [
+        {"b_fingerprint": k, **{f"b_{c}": row[c] for c in _NAMED}}
+        for k, row in rows.items()
+        if k not in known.campaigns and row["name"] is not None
+    ]
+    ids = _ensure(
         session, CampaignRow.__table__, ("fingerprint",), rows, known.campaigns, learnt.campaigns
     )
+    if named:
+        # Rows recorded before schema 0004 had nowhere to keep a configured campaign's
+        # name and dates: the first batch that sees the campaign again fills them in
+        # (once per process: known campaigns are not looked at again).
+        session.execute(_NAME_CAMPAIGNS, named)
+    return ids
+
+
+_NAMED = ("name", "starts_on", "ends_on", "jurisdictions", "jurisdiction")
+_CAMPAIGNS = CampaignRow.__table__
+_NAME_CAMPAIGNS = (
+    update(_CAMPAIGNS)
+    .where(_CAMPAIGNS.c.fingerprint == bindparam("b_fingerprint"), _CAMPAIGNS.c.name.is_(None))
+    .values({c: bindparam(f"b_{c}") for c in _NAMED})
+)
 
 
 def upsert_posts(
