@@ -128,6 +128,26 @@ def test_promo_codes():
     assert [s.text for s in promo_codes("Rabattcode LISA10 gilt bis Sonntag")] == ["LISA10"]
 
 
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "long day at the beach, then: gutschein code LISA10 gilt bis Sonntag",
+        "so good!! discount code: SAVE20 and kortingscode ANNA15 and código de descuento ANA15",
+        "cup of coffee first \u2615 then Coupon BOOK10, voucher SAVE20, Promo: GLOW20",
+        "ＣＯＤＥ MAYA15 \u0130stanbul code MAYA20",  # lower-casing changes the length
+        "no offer here at all, just a cupcake",
+        "",
+    ],
+)
+def test_promo_scan_starts_late_without_missing_a_code(caption):
+    # The scan skips the text before the first code word: same matches as a full scan.
+    from compliance.signals import PROMO_CODE_RE, _promo_scan_start
+
+    start = _promo_scan_start(caption, caption.lower())
+    full = [m.span() for m in PROMO_CODE_RE.finditer(caption)]
+    assert full == [m.span() for m in PROMO_CODE_RE.finditer(caption, start)]
+
+
 def test_affiliate_links():
     text = "shop: https://amzn.to/3xYz and https://shop.example.com/p?tag=maya-20 and https://example.com/about"
     sig = affiliate_links(text, anatomy(text))
