@@ -92,9 +92,7 @@ class Anatomy:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.urls: tuple[tuple[int, int], ...] = (
-            tuple(m.span() for m in URL_RE.finditer(text)) if might_link(text) else ()
-        )
+        self.urls: tuple[tuple[int, int], ...] = _links(text) if might_link(text) else ()
         # The links' starts, for a binary search: a caption may hold thousands of
         # links, and every tag and hit asks whether it stands in one.
         self._url_starts: list[int] = [s for s, _ in self.urls]
@@ -197,6 +195,37 @@ def might_link(text: str) -> bool:
         or _URL_HINT.search(text) is not None
         or any(w in text for w in ("www.", "WWW.", "Www."))
     )
+
+
+# Every link holds a '.' or a ':' ("https://", "www.", "shop.com"), and none holds
+# white space.
+_LINK_MARK = re.compile(r"[.:]")
+_NON_SPACE = re.compile(r"\S*")
+
+
+def _links(text: str) -> tuple[tuple[int, int], ...]:
+    """The spans of URL_RE's matches in ``text``, scanning only the words that hold a
+    '.' or ':'.
+
+    URL_RE opens with a word boundary, so the regex engine tries it at every position
+    of the caption (~20 us for one with a link). No match holds white space nor looks
+    past its own end, and a boundary looks at the character before the scan's start:
+    so the matches in the runs of non-space characters are the matches in the text.
+    Each character is looked at a bounded number of times: linear in any caption.
+    """
+    spans: list[tuple[int, int]] = []
+    mark = _LINK_MARK.search(text)
+    done = 0  # everything before this is scanned
+    while mark is not None:
+        start = mark.start()
+        while start > done and not text[start - 1].isspace():
+            start -= 1
+        run = _NON_SPACE.match(text, mark.end())
+        end = run.end() if run is not None else len(text)
+        spans.extend(m.span() for m in URL_RE.finditer(text, start, end))
+        done = end
+        mark = _LINK_MARK.search(text, end)
+    return tuple(spans)
 
 
 def anatomy(text: str) -> Anatomy:
