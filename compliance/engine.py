@@ -181,10 +181,12 @@ def analyse(post: Post, pack: Pack) -> Analysis:
         disclosing = [h for h in disclosing if h in kept_hits]
     disclosing = _drop_contained(disclosing, pack, language)
     fold = pack.fold_for(post.platform)
-    place = _Places(norm)
-    disclosures = tuple(
-        _disclosure(norm, place, anat, pack, h, fold, post.platform) for h in disclosing
-    )
+    disclosures: tuple[Disclosure, ...] = ()
+    if disclosing:  # most posts have none: skip what only disclosures ask about
+        place = _Places(norm)
+        disclosures = tuple(
+            _disclosure(norm, place, anat, pack, h, fold, post.platform) for h in disclosing
+        )
 
     term_signals: list[tuple[Signal, tuple[str, ...]]] = []
     disclosing_set = set(disclosing)

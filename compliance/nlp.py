@@ -536,11 +536,6 @@ class Words:
         return cls(lower, _ANCHOR_WORD.findall(lower))
 
     @property
-    def tags(self) -> list[str]:
-        """The distinct hashtags (lower-case, with '#')."""
-        return sorted({w for w in self.list if w[0] == "#"})
-
-    @property
     def unique(self) -> set[str]:
         """The distinct words."""
         if self._unique is None:
@@ -598,14 +593,24 @@ class Anchors:
         if len(lower) != len(text):  # a few characters change length when lower-cased
             keyed = ((m.span(), self.key(m.group().lower())) for m in _ANCHOR_WORD.finditer(text))
             return [(s, e, k) for (s, e), k in keyed if k]
-        unique = words.unique
-        found = {w: w for w in unique & self.words}
-        if self.shapes and "#" in lower:
-            for w in words.tags:
-                if (w.endswith(self._tails) or w.startswith(self._heads)) and w not in found:
-                    k = self.key(w)
-                    if k:
-                        found[w] = k
+        # One pass over the caption's words, each anchor word or tag shape once. (Not
+        # the distinct words: building that set costs more than the repeats, and
+        # only language identification, which most posts skip, needs it.)
+        anchor_words = self.words
+        shapes = bool(self.shapes)
+        found: dict[str, str] = {}
+        for w in words.list:
+            if w in anchor_words:
+                found[w] = w
+            elif (
+                shapes
+                and w.startswith("#")
+                and (w.endswith(self._tails) or w.startswith(self._heads))
+                and w not in found
+            ):
+                k = self.key(w)
+                if k:
+                    found[w] = k
         if not found:
             return []
         hits: list[tuple[int, int, str]] = []
@@ -936,8 +941,8 @@ _SHIFTS = tuple((i * _BITS, lang) for i, lang in enumerate(_DETECT_LANGS))
 
 
 @lru_cache(maxsize=1)
-def _stopword_weights() -> tuple[frozenset[str], dict[str, int]]:
-    """All stop words, and each word's packed weights (_UNIT/number of languages listing it)."""
+def _stopword_weights() -> dict[str, int]:
+    """Each stop word's packed weights (_UNIT/number of languages listing it)."""
     import importlib.util
     from pathlib import Path
 
@@ -972,7 +977,7 @@ def _stopword_weights() -> tuple[frozenset[str], dict[str, int]]:
         w: sum(per_lang.get(lang, 0) << shift for shift, lang in _SHIFTS)
         for w, per_lang in weights.items()
     }
-    return frozenset(packed), packed
+    return packed
 
 
 def detect_language(text: str, words: Words | None = None) -> tuple[str | None, float]:
@@ -981,10 +986,14 @@ def detect_language(text: str, words: Words | None = None) -> tuple[str | None, 
     Hashtags are ignored: a pile of English tags on a German caption says nothing
     about the audience.
     """
-    every, packed = _stopword_weights()
-    # Distinct words are evidence enough; a set intersection finds the stop words
-    # among them (hashtags never match: no stop word has a '#').
-    total = sum(map(packed.__getitem__, (words or Words.of(text)).unique & every))
+    packed = _stopword_weights()
+    # Distinct words are evidence enough; each is looked up once (hashtags never
+    # match: no stop word has a '#').
+    total = 0
+    for w in (words or Words.of(text)).unique:
+        weights = packed.get(w)
+        if weights is not None:
+            total += weights
     if not total:
         return None, 0.0
     # Highest score first, ties to the alphabetically first language.

@@ -274,7 +274,7 @@ def brand_tags(anatomy: Anatomy, author: str | None) -> list[Signal]:
     return [
         Signal("brand_tag", (t.start, t.end), t.text, "weak")
         for t in anatomy.mentions
-        if t.text[1:].lower() != own and not _SOCIAL_TAG.search(text, max(0, t.start - 30), t.start)
+        if t.text[1:].lower() != own and not _social_tag(text, t.start)
     ]
 
 
@@ -285,6 +285,33 @@ _SOCIAL_TAG = re.compile(
     r"captured\s+by|credits?|\bph\b|me\s+(?:and|&)|happy\s+birthday|bday|"
     r"congrats|congratulations|love\s+you|miss\s+you|cc)\s*[:\-–]?\s*$"
 )
+# How far before a tag its credit or greeting is looked for.
+_SOCIAL_REACH = 30
+# The last letters of every _SOCIAL_TAG phrase ("photo", "photos", "by", "cred",
+# "credit", "pic", "ph", "and", "&", "you", "cc", ...), with the same case folding.
+_SOCIAL_LAST = re.compile(r"(?i)(?:[osydtcu&📸📷🎥]|ph)\Z")
+
+
+def _social_tag(text: str, start: int) -> bool:
+    """True when the tag at ``start`` credits or greets a person: _SOCIAL_TAG matches
+    the text just before it.
+
+    The regex tries each of the thirty places before the tag, with a score of
+    alternatives at each; but its phrase must end where only spaces and one ':' or
+    dash stand before the tag, and most tags follow a word that ends no credit or
+    greeting ("obsessed with @x", "from @x"). That end is checked first.
+    """
+    lo = max(0, start - _SOCIAL_REACH)
+    end = start
+    while end > lo and text[end - 1].isspace():
+        end -= 1
+    if end > lo and text[end - 1] in ":-–":
+        end -= 1
+    while end > lo and text[end - 1].isspace():
+        end -= 1
+    if _SOCIAL_LAST.search(text, max(lo, end - 2), end) is None:
+        return False
+    return _SOCIAL_TAG.search(text, lo, start) is not None
 
 
 def affiliate_links(text: str, anatomy: Anatomy, author: str | None = None) -> list[Signal]:

@@ -194,3 +194,21 @@ def test_ordinary_words_in_brand_tag_shapes_are_not_anchors():
     m = TermMatcher([compile_term("bp", "#*partner", "en")], "en")
     assert m.windows("#gympartner #lifepartner #mypartner #xpartner") == []
     assert m.find("#glowlabpartner") == [("bp", 0, 15)]
+
+
+def test_social_tag_check_agrees_with_its_regex():
+    # _social_tag looks at the phrase's last letters before trying the regex: the same
+    # answers as the regex alone, whatever stands before the tag.
+    from compliance.signals import _SOCIAL_REACH, _SOCIAL_TAG, _social_tag
+
+    phrases = ["📸", "photo", "PHOTOS", "photography by", "Pics By", "shot  by", "credit", "ph"]
+    phrases += ["graph", "me & ", "me and", "Happy Birthday", "bday", "congrats", "love you"]
+    phrases += ["miss you", "CC", "with", "from", "to", "x", "", "caſ", "creditſ", "pho\u017f"]
+    tails = ["", " ", ":", " - ", " – ", "::", "\n", "  :  ", "--", ": -"]
+    for prefix in ("", "lol ", "a" * 40, "ok:"):
+        for phrase in phrases:
+            for tail in tails:
+                caption = f"{prefix}{phrase}{tail}@brand"
+                at = caption.index("@brand")
+                expected = _SOCIAL_TAG.search(caption, max(0, at - _SOCIAL_REACH), at) is not None
+                assert _social_tag(caption, at) is expected, repr(caption)
