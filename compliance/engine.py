@@ -340,12 +340,15 @@ def _tag_core(tag: str, pattern: str) -> str:
     return body[len(head) : len(body) - len(tail)] if tail else body[len(head) :]
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
 def _tags_named_brand(tag: str, pattern: str, anat: Anatomy) -> bool:
     """True when a brand-tag hit ('#team<x>') names an account the caption tags (@x)."""
     if not (tag.startswith("#") and "*" in pattern and anat.mentions):
         return False
     core = _tag_core(tag, pattern)
-    handles = {re.sub(r"[^a-z0-9]", "", t.text[1:].lower()) for t in anat.mentions}
+    handles = {_NOT_ALNUM.sub("", t.text[1:].lower()) for t in anat.mentions}
     return any(len(h) >= 3 and (core == h or core in h or h in core) for h in handles)
 
 

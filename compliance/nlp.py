@@ -88,7 +88,18 @@ class Anatomy:
     hashtags and their runs only when first asked for, which most posts never do.
     """
 
-    __slots__ = ("_by_start", "_hashtags", "_runs", "_url_starts", "mentions", "text", "urls")
+    __slots__ = (
+        "_by_start",
+        "_hashtags",
+        "_runs",
+        "_scanned",
+        "_tag_ends",
+        "_tag_starts",
+        "_url_starts",
+        "mentions",
+        "text",
+        "urls",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -97,9 +108,15 @@ class Anatomy:
         # links, and every tag and hit asks whether it stands in one.
         self._url_starts: list[int] = [s for s, _ in self.urls]
         self.mentions: tuple[Tag, ...] = self._mentions()
+        # The hashtags' spans, found on first use: most posts never ask. A Tag is
+        # built only for the tags asked for (usually one, a disclosure): building
+        # one for each of a caption's dozens of tags cost more than finding them.
+        self._scanned = False
+        self._tag_starts: list[int] = []
+        self._tag_ends: list[int] = []
+        self._by_start: dict[int, int] = {}  # a hashtag's start -> its index
+        self._runs: list[tuple[int, int]] = []  # per hashtag: its run's first and last index
         self._hashtags: tuple[Tag, ...] | None = None
-        self._by_start: dict[int, Tag] = {}
-        self._runs: tuple[tuple[int, int], ...] = ()
 
     def in_url(self, start: int) -> bool:
         """True when ``start`` falls inside a link."""
@@ -130,12 +147,19 @@ class Anatomy:
         """The caption's hashtags (not those inside links or glued to a word), in order."""
         if self._hashtags is None:
             self._scan_hashtags()
-        assert self._hashtags is not None
+            text, ends = self.text, self._tag_ends
+            self._hashtags = tuple(
+                Tag(text[start : ends[n]], start, ends[n], n)
+                for n, start in enumerate(self._tag_starts)
+            )
         return self._hashtags
 
     def _scan_hashtags(self) -> None:
+        if self._scanned:
+            return
+        self._scanned = True
         text, urls = self.text, self.urls
-        hashtags: list[Tag] = []
+        starts, ends = self._tag_starts, self._tag_ends
         i = text.find("#")
         while i != -1:
             m = _TAG_BODY.match(text, i + 1)
@@ -143,38 +167,44 @@ class Anatomy:
                 before = text[i - 1] if i else " "
                 glued = (before.isalnum() or before == "_") and not chained_tag(text, i)
                 if not (glued or before in "&#/" or (urls and self.in_url(i))):
-                    hashtags.append(Tag(text[i : m.end()], i, m.end(), len(hashtags)))
+                    self._by_start[i] = len(starts)
+                    starts.append(i)
+                    ends.append(m.end())
             i = text.find("#", i + 1)
         # Each hashtag's run: consecutive tags with only spaces, punctuation or
         # emoji between them. First pass marks where runs start, second stretches
         # each run to its last member.
-        starts: list[int] = []
+        firsts: list[int] = []
         first = 0
-        for n, tag in enumerate(hashtags):
-            if n and not _RUN_GAP.fullmatch(text, hashtags[n - 1].end, tag.start):
+        for n, start in enumerate(starts):
+            if n and not _RUN_GAP.fullmatch(text, ends[n - 1], start):
                 first = n
-            starts.append(first)
-        runs: list[tuple[int, int]] = [(0, 0)] * len(hashtags)
-        n = len(hashtags) - 1
+            firsts.append(first)
+        runs: list[tuple[int, int]] = [(0, 0)] * len(starts)
+        n = len(starts) - 1
         while n >= 0:
-            first = starts[n]
+            first = firsts[n]
             for j in range(first, n + 1):
                 runs[j] = (first, n)
             n = first - 1
-        self._hashtags = tuple(hashtags)
-        self._by_start = {tag.start: tag for tag in hashtags}
-        self._runs = tuple(runs)
+        self._runs = runs
 
     def hashtag_at(self, start: int) -> Tag | None:
         """The hashtag that starts at ``start``, if any."""
         # A lookup, not a scan: asked once per disclosure, and a caption of hashtags
         # can hold tens of thousands of both.
-        self.hashtags  # noqa: B018 - make sure the tags are scanned
-        return self._by_start.get(start)
+        self._scan_hashtags()
+        n = self._by_start.get(start)
+        if n is None:
+            return None
+        if self._hashtags is not None:
+            return self._hashtags[n]
+        end = self._tag_ends[n]
+        return Tag(self.text[start:end], start, end, n)
 
     def run_length(self, tag: Tag) -> int:
         """How many hashtags stand in the run that holds ``tag``."""
-        self.hashtags  # noqa: B018 - make sure runs are computed
+        self._scan_hashtags()
         first, last = self._runs[tag.nth]
         return last - first + 1
 

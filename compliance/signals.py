@@ -170,6 +170,10 @@ _SHOP_WIDE = re.compile(
 )
 
 
+# "use code", "my discount code": words saying outright that a token is a code.
+_EXPLICIT_CODE = re.compile(r"(?i)(?:use|with|my|promo|discount|coupon|rabatt|gutschein)\W*\w*\W*$")
+
+
 def promo_codes(
     text: str, lower: str | None = None, offers_code: bool | None = None
 ) -> list[Signal]:
@@ -193,11 +197,11 @@ def promo_codes(
             continue
         # A code is a token people type: it carries a digit or capitals, or the
         # caption says outright it is a code ("use code sunshine").
-        explicit = re.search(
-            r"(?i)(?:use|with|my|promo|discount|coupon|rabatt|gutschein)\W*\w*\W*$",
-            text[max(0, m.start() - 25) : m.start() + 5],
-        )
-        if not (any(c.isdigit() for c in code) or code.isupper() or explicit):
+        if not (
+            any(c.isdigit() for c in code)
+            or code.isupper()
+            or _EXPLICIT_CODE.search(text[max(0, m.start() - 25) : m.start() + 5])
+        ):
             continue
         out.append(_code_signal(text, m.start("code"), m.end("code"), code))
     if out:
@@ -359,6 +363,9 @@ class _CampaignPatterns:
     texts: tuple[tuple[str, tuple[str, ...], str], ...]
 
 
+_NON_WORD = re.compile(r"[^\w]")
+
+
 @lru_cache(maxsize=1024)
 def _campaign_patterns(campaign: Campaign) -> _CampaignPatterns:
     handles = frozenset(h.lower().lstrip("@") for h in campaign.handles)
@@ -375,9 +382,7 @@ def _campaign_patterns(campaign: Campaign) -> _CampaignPatterns:
         handles=handles,
         hashtags=frozenset(h.lower().lstrip("#") for h in campaign.hashtags),
         squashed=tuple(
-            s
-            for s in {re.sub(r"[^\w]", "", b).lower() for b in campaign.brand_names} | handles
-            if s
+            s for s in {_NON_WORD.sub("", b).lower() for b in campaign.brand_names} | handles if s
         ),
         texts=tuple(t for t in texts if t[1]),
     )
