@@ -287,6 +287,11 @@ def _quiet(post: Post, text: str, offers_code: bool) -> bool:
     )
 
 
+# The answer for a quiet post: values, so shared by every such post.
+_NO_SPONSORSHIP = Sponsorship(False, ())
+_NO_CONNECTIONS: frozenset[str] = frozenset()
+
+
 def _not_sponsored(post: Post, pack: Pack, norm: Normalized) -> Analysis:
     return Analysis(
         post=post,
@@ -294,8 +299,8 @@ def _not_sponsored(post: Post, pack: Pack, norm: Normalized) -> Analysis:
         norm=norm,
         anatomy=_EMPTY_ANATOMY,
         language=post.language,
-        sponsorship=Sponsorship(False, ()),
-        connections=frozenset(),
+        sponsorship=_NO_SPONSORSHIP,
+        connections=_NO_CONNECTIONS,
         disclosures=(),
         negations=(),
         fold=pack.fold_for(post.platform),
