@@ -148,7 +148,9 @@ def analyse(post: Post, pack: Pack) -> Analysis:
     matcher = _MATCHERS.get(pack)
     words = Words.of(text)
     found = matcher.find(text, words)
-    if not found and _quiet(post, text):
+    # Asked up to three times per post (the quiet test, lone tags, promo codes): once.
+    offers_code = might_offer_code(text, words.lower)
+    if not found and _quiet(post, text, offers_code):
         # Nothing that could disclose or show a connection: the common case for
         # ordinary posts, answered without the rest of the work.
         return _not_sponsored(post, pack, norm)
@@ -179,10 +181,12 @@ def analyse(post: Post, pack: Pack) -> Analysis:
         disclosing = [h for h in disclosing if h in kept_hits]
     disclosing = _drop_contained(disclosing, pack, language)
     fold = pack.fold_for(post.platform)
-    place = _Places(norm)
-    disclosures = tuple(
-        _disclosure(norm, place, anat, pack, h, fold, post.platform) for h in disclosing
-    )
+    disclosures: tuple[Disclosure, ...] = ()
+    if disclosing:  # most posts have none: skip what only disclosures ask about
+        place = _Places(norm)
+        disclosures = tuple(
+            _disclosure(norm, place, anat, pack, h, fold, post.platform) for h in disclosing
+        )
 
     term_signals: list[tuple[Signal, tuple[str, ...]]] = []
     disclosing_set = set(disclosing)
@@ -197,12 +201,12 @@ def analyse(post: Post, pack: Pack) -> Analysis:
             # "#teamglowlab ... @glowlab": the tag names a brand the post tags.
             signal = replace(signal, strength="strong")
         term_signals.append((signal, term.covers))
-    if _lone_ad_like_tag(post, text, anat, pack, hits, disclosing):
+    if _lone_ad_like_tag(post, text, anat, pack, hits, disclosing, offers_code):
         # "#ad #abudhabi #uae": an ad-like tag in a pile of tags, with no advertiser
         # named or tagged and nothing else showing a connection, may be a place or a
         # shop's initials. At most a post for review, never a violation.
         term_signals = [(replace(sig, strength="weak"), covers) for sig, covers in term_signals]
-    assessment = assess(post, text, anat, term_signals)
+    assessment = assess(post, text, anat, term_signals, words.lower, offers_code)
     sponsorship = _remap(assessment.sponsorship, norm)
 
     # The language matters only to judge a disclosure; skip the work otherwise.
@@ -237,10 +241,17 @@ _ABBREVIATION = 3
 
 
 def _lone_ad_like_tag(
-    post: Post, text: str, anat: Anatomy, pack: Pack, hits: list[Match], disclosing: list[Match]
+    post: Post,
+    text: str,
+    anat: Anatomy,
+    pack: Pack,
+    hits: list[Match],
+    disclosing: list[Match],
+    offers_code: bool,
 ) -> bool:
     """True when the post's only sign of a connection is short disclosure tags buried
-    in a run of hashtags, with no brand tagged, no link, code, campaign or label."""
+    in a run of hashtags, with no brand tagged, no link, code, campaign or label.
+    ``offers_code`` is ``might_offer_code(text)``."""
     if (
         not disclosing
         or len(hits) != len(disclosing)
@@ -248,7 +259,7 @@ def _lone_ad_like_tag(
         or post.paid_partnership
         or anat.mentions
         or anat.urls
-        or might_offer_code(text)
+        or offers_code
     ):
         return False
     for h in disclosing:
@@ -263,17 +274,22 @@ def _lone_ad_like_tag(
     return True
 
 
-def _quiet(post: Post, text: str) -> bool:
+def _quiet(post: Post, text: str, offers_code: bool) -> bool:
     """True when nothing but vocabulary could show a connection: no campaign, label,
-    transcript, tag, promo code or link."""
+    transcript, tag, promo code (``offers_code`` is ``might_offer_code(text)``) or link."""
     return (
         post.campaign is None
         and not post.paid_partnership
         and post.transcript is None
         and "@" not in text
-        and not might_offer_code(text)
+        and not offers_code
         and not might_link(text)
     )
+
+
+# The answer for a quiet post: values, so shared by every such post.
+_NO_SPONSORSHIP = Sponsorship(False, ())
+_NO_CONNECTIONS: frozenset[str] = frozenset()
 
 
 def _not_sponsored(post: Post, pack: Pack, norm: Normalized) -> Analysis:
@@ -283,8 +299,8 @@ def _not_sponsored(post: Post, pack: Pack, norm: Normalized) -> Analysis:
         norm=norm,
         anatomy=_EMPTY_ANATOMY,
         language=post.language,
-        sponsorship=Sponsorship(False, ()),
-        connections=frozenset(),
+        sponsorship=_NO_SPONSORSHIP,
+        connections=_NO_CONNECTIONS,
         disclosures=(),
         negations=(),
         fold=pack.fold_for(post.platform),
@@ -329,12 +345,15 @@ def _tag_core(tag: str, pattern: str) -> str:
     return body[len(head) : len(body) - len(tail)] if tail else body[len(head) :]
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
 def _tags_named_brand(tag: str, pattern: str, anat: Anatomy) -> bool:
     """True when a brand-tag hit ('#team<x>') names an account the caption tags (@x)."""
     if not (tag.startswith("#") and "*" in pattern and anat.mentions):
         return False
     core = _tag_core(tag, pattern)
-    handles = {re.sub(r"[^a-z0-9]", "", t.text[1:].lower()) for t in anat.mentions}
+    handles = {_NOT_ALNUM.sub("", t.text[1:].lower()) for t in anat.mentions}
     return any(len(h) >= 3 and (core == h or core in h or h in core) for h in handles)
 
 

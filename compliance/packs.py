@@ -168,6 +168,8 @@ class Packs:
     ) -> None:
         self._index = tuple(index)  # (directory, pack id, jurisdictions)
         self._loaded: dict[Path, Pack] = {}
+        # Jurisdiction code -> its pack, once looked up: asked for every post checked.
+        self._by_code: dict[str, Pack] = {}
         self._base = base
         self._overrides = dict(overrides or {})
 
@@ -200,9 +202,13 @@ class Packs:
     def for_jurisdiction(self, jurisdiction: str | None) -> Pack:
         """The pack for an ISO country code (default US); KeyError names the choices."""
         code = (jurisdiction or "US").upper()
+        pack = self._by_code.get(code)
+        if pack is not None:
+            return pack
         for directory, _, jurisdictions in self._index:
             if code in jurisdictions:
-                return self._get(directory)
+                pack = self._by_code[code] = self._get(directory)
+                return pack
         available = ", ".join(self.jurisdictions)
         raise KeyError(f"no rule pack for jurisdiction {code!r} (available: {available})")
 

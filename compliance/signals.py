@@ -123,28 +123,31 @@ class Assessment:
     from_campaign: bool
 
 
-def might_offer_code(text: str) -> bool:
-    """Cheap pre-test: could ``text`` offer a promo code at all? (Substring tests are
-    far cheaper than any regex over a long caption.)"""
-    lower = text.lower()
-    return (
-        "cod" in lower
-        or "cód" in lower
-        or "cup" in lower
-        or "coupon" in lower
-        or "voucher" in lower
-        or "promo" in lower
-        or "checkout" in lower
-        or "% off" in lower
-        or "%off" in lower
-        or "kasse" in lower
-        or "warenkorb" in lower
-        or "pagar" in lower
-        or "caja" in lower
-        or "paiement" in lower
-        or "panier" in lower
-        or "cassa" in lower
-    )
+# Substrings of every caption that can offer a code: the words of PROMO_CODE_RE and
+# BARE_CODE_RE's anchors, lower-cased.
+_CODE_HINTS = (
+    "cod", "cód", "cup", "coupon", "voucher", "promo", "checkout", "% off", "%off",
+    "kasse", "warenkorb", "pagar", "caja", "paiement", "panier", "cassa",
+)  # fmt: skip
+# One search for any of them: an alternation of literals lets the regex engine skip
+# to the characters they start with, where sixteen substring tests (each converting
+# its needle to the caption's wide string kind) cost twice as much.
+_CODE_HINT_RE = re.compile("|".join(re.escape(h) for h in _CODE_HINTS))
+# The words every PROMO_CODE_RE match contains (lower-cased), found wherever they
+# start (a look-ahead, so that overlapping ones are found too), and how far before
+# one a match can start ("gutschein code": the longest prefix word and a space).
+_CODE_WORD_AT = re.compile("(?=cod|cód|cup|coupon|voucher|promo)")
+_CODE_WORD_LEAD = 10
+
+
+def might_offer_code(text: str, lower: str | None = None) -> bool:
+    """Cheap pre-test: could ``text`` offer a promo code at all?
+
+    ``lower`` is ``text.lower()`` when the caller has it already.
+    """
+    if lower is None:
+        lower = text.lower()
+    return _CODE_HINT_RE.search(lower) is not None
 
 
 # A code offered without the word "code": "ARI10 at checkout", "MAYA15 for 15% off",
@@ -167,12 +170,26 @@ _SHOP_WIDE = re.compile(
 )
 
 
-def promo_codes(text: str) -> list[Signal]:
-    """Promo codes offered in the caption ("use code MAYA15")."""
+# "use code", "my discount code": words saying outright that a token is a code.
+_EXPLICIT_CODE = re.compile(r"(?i)(?:use|with|my|promo|discount|coupon|rabatt|gutschein)\W*\w*\W*$")
+
+
+def promo_codes(
+    text: str, lower: str | None = None, offers_code: bool | None = None
+) -> list[Signal]:
+    """Promo codes offered in the caption ("use code MAYA15").
+
+    ``lower`` (``text.lower()``) and ``offers_code`` (``might_offer_code(text)``) are
+    passed by a caller that has computed them already.
+    """
     out: list[Signal] = []
-    if not might_offer_code(text):
+    if lower is None:
+        lower = text.lower()
+    if offers_code is None:
+        offers_code = might_offer_code(text, lower)
+    if not offers_code:
         return out
-    for m in PROMO_CODE_RE.finditer(text):
+    for m in _promo_matches(text, lower):
         code = m.group("code")
         if code.lower() in _NOT_CODES or _NOT_CODE_CONTEXT.search(
             text, max(0, m.start() - _CONTEXT_REACH), m.start()
@@ -180,24 +197,50 @@ def promo_codes(text: str) -> list[Signal]:
             continue
         # A code is a token people type: it carries a digit or capitals, or the
         # caption says outright it is a code ("use code sunshine").
-        explicit = re.search(
-            r"(?i)(?:use|with|my|promo|discount|coupon|rabatt|gutschein)\W*\w*\W*$",
-            text[max(0, m.start() - 25) : m.start() + 5],
-        )
-        if not (any(c.isdigit() for c in code) or code.isupper() or explicit):
+        if not (
+            any(c.isdigit() for c in code)
+            or code.isupper()
+            or _EXPLICIT_CODE.search(text[max(0, m.start() - 25) : m.start() + 5])
+        ):
             continue
         out.append(_code_signal(text, m.start("code"), m.end("code"), code))
     if out:
         return out  # one code shows the connection; skip the bare-code scan
-    return _bare_codes(text)
+    return _bare_codes(text, lower)
 
 
-def _bare_codes(text: str) -> list[Signal]:
+def _promo_matches(text: str, lower: str) -> list[re.Match[str]]:
+    """``PROMO_CODE_RE.finditer(text)``, trying the regex only where a match can start:
+    at most _CODE_WORD_LEAD characters before a code word.
+
+    The regex opens with a look-behind, so a scan tries it at every position of the
+    caption (~20 us). Here it is tried in the same order (left to right, on from
+    the end of each match) at the few places a match can start, which gives the
+    same matches; a look-behind still sees the text before the place it is tried at.
+    """
+    if len(lower) != len(text):  # lower-casing moved the offsets: scan it all
+        return list(PROMO_CODE_RE.finditer(text))
+    found: list[re.Match[str]] = []
+    match = PROMO_CODE_RE.match
+    pos = 0  # every place before this is tried, or inside a match
+    for word in _CODE_WORD_AT.finditer(lower):
+        at = max(pos, word.start() - _CODE_WORD_LEAD)
+        while at <= word.start():
+            m = match(text, at)
+            if m is None:
+                at += 1
+            else:
+                found.append(m)
+                at = m.end()  # a match is never empty
+        pos = at
+    return found
+
+
+def _bare_codes(text: str, lower: str) -> list[Signal]:
     """Codes offered without the word "code", looked for only around "checkout" and
     "%" (a regex tried at every position of a long caption costs more)."""
     out: list[Signal] = []
     seen: set[int] = set()
-    lower = text.lower()
     for anchor in (
         "check",
         "%",
@@ -235,7 +278,7 @@ def brand_tags(anatomy: Anatomy, author: str | None) -> list[Signal]:
     return [
         Signal("brand_tag", (t.start, t.end), t.text, "weak")
         for t in anatomy.mentions
-        if t.text[1:].lower() != own and not _SOCIAL_TAG.search(text, max(0, t.start - 30), t.start)
+        if t.text[1:].lower() != own and not _social_tag(text, t.start)
     ]
 
 
@@ -246,6 +289,33 @@ _SOCIAL_TAG = re.compile(
     r"captured\s+by|credits?|\bph\b|me\s+(?:and|&)|happy\s+birthday|bday|"
     r"congrats|congratulations|love\s+you|miss\s+you|cc)\s*[:\-–]?\s*$"
 )
+# How far before a tag its credit or greeting is looked for.
+_SOCIAL_REACH = 30
+# The last letters of every _SOCIAL_TAG phrase ("photo", "photos", "by", "cred",
+# "credit", "pic", "ph", "and", "&", "you", "cc", ...), with the same case folding.
+_SOCIAL_LAST = re.compile(r"(?i)(?:[osydtcu&📸📷🎥]|ph)\Z")
+
+
+def _social_tag(text: str, start: int) -> bool:
+    """True when the tag at ``start`` credits or greets a person: _SOCIAL_TAG matches
+    the text just before it.
+
+    The regex tries each of the thirty places before the tag, with a score of
+    alternatives at each; but its phrase must end where only spaces and one ':' or
+    dash stand before the tag, and most tags follow a word that ends no credit or
+    greeting ("obsessed with @x", "from @x"). That end is checked first.
+    """
+    lo = max(0, start - _SOCIAL_REACH)
+    end = start
+    while end > lo and text[end - 1].isspace():
+        end -= 1
+    if end > lo and text[end - 1] in ":-–":
+        end -= 1
+    while end > lo and text[end - 1].isspace():
+        end -= 1
+    if _SOCIAL_LAST.search(text, max(lo, end - 2), end) is None:
+        return False
+    return _SOCIAL_TAG.search(text, lo, start) is not None
 
 
 def affiliate_links(text: str, anatomy: Anatomy, author: str | None = None) -> list[Signal]:
@@ -293,6 +363,9 @@ class _CampaignPatterns:
     texts: tuple[tuple[str, tuple[str, ...], str], ...]
 
 
+_NON_WORD = re.compile(r"[^\w]")
+
+
 @lru_cache(maxsize=1024)
 def _campaign_patterns(campaign: Campaign) -> _CampaignPatterns:
     handles = frozenset(h.lower().lstrip("@") for h in campaign.handles)
@@ -309,9 +382,7 @@ def _campaign_patterns(campaign: Campaign) -> _CampaignPatterns:
         handles=handles,
         hashtags=frozenset(h.lower().lstrip("#") for h in campaign.hashtags),
         squashed=tuple(
-            s
-            for s in {re.sub(r"[^\w]", "", b).lower() for b in campaign.brand_names} | handles
-            if s
+            s for s in {_NON_WORD.sub("", b).lower() for b in campaign.brand_names} | handles if s
         ),
         texts=tuple(t for t in texts if t[1]),
     )
@@ -371,11 +442,15 @@ def assess(
     text: str,
     anatomy: Anatomy,
     term_signals: Sequence[tuple[Signal, tuple[str, ...]]],
+    lower: str | None = None,
+    offers_code: bool | None = None,
 ) -> Assessment:
     """Decide whether ``post`` is sponsored from campaign, label and caption signals.
 
     ``term_signals`` are the vocabulary hits (disclosures, cues and negations) as
-    signals, each with the connection kinds it shows.
+    signals, each with the connection kinds it shows. ``lower`` (``text.lower()``)
+    and ``offers_code`` (``might_offer_code(text)``) spare recomputing what the
+    caller knows already.
     """
     signals: list[Signal] = []
     connections: set[str] = set()
@@ -411,7 +486,7 @@ def assess(
         # so judge it on its own signals.
 
     signals.extend(brand_tags(anatomy, post.author))
-    signals.extend(promo_codes(text))
+    signals.extend(promo_codes(text, lower, offers_code))
     signals.extend(affiliate_links(text, anatomy, post.author))
     for signal, covers in term_signals:
         signals.append(signal)

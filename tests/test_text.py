@@ -128,6 +128,26 @@ def test_promo_codes():
     assert [s.text for s in promo_codes("Rabattcode LISA10 gilt bis Sonntag")] == ["LISA10"]
 
 
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "long day at the beach, then: gutschein code LISA10 gilt bis Sonntag",
+        "so good!! discount code: SAVE20 and kortingscode ANNA15 and código de descuento ANA15",
+        "cup of coffee first \u2615 then Coupon BOOK10, voucher SAVE20, Promo: GLOW20",
+        "promocode ABC12 codecode XYZ99 code code code CODE12 coupon code SAVE10",
+        "ＣＯＤＥ MAYA15 \u0130stanbul code MAYA20",  # lower-casing changes the length
+        "no offer here at all, just a cupcake",
+        "",
+    ],
+)
+def test_promo_regex_tried_near_code_words_finds_every_code(caption):
+    # Tried only where a match can start: the same matches as a scan of the caption.
+    from compliance.signals import PROMO_CODE_RE, _promo_matches
+
+    full = [m.span() for m in PROMO_CODE_RE.finditer(caption)]
+    assert full == [m.span() for m in _promo_matches(caption, caption.lower())]
+
+
 def test_affiliate_links():
     text = "shop: https://amzn.to/3xYz and https://shop.example.com/p?tag=maya-20 and https://example.com/about"
     sig = affiliate_links(text, anatomy(text))
@@ -174,3 +194,21 @@ def test_ordinary_words_in_brand_tag_shapes_are_not_anchors():
     m = TermMatcher([compile_term("bp", "#*partner", "en")], "en")
     assert m.windows("#gympartner #lifepartner #mypartner #xpartner") == []
     assert m.find("#glowlabpartner") == [("bp", 0, 15)]
+
+
+def test_social_tag_check_agrees_with_its_regex():
+    # _social_tag looks at the phrase's last letters before trying the regex: the same
+    # answers as the regex alone, whatever stands before the tag.
+    from compliance.signals import _SOCIAL_REACH, _SOCIAL_TAG, _social_tag
+
+    phrases = ["📸", "photo", "PHOTOS", "photography by", "Pics By", "shot  by", "credit", "ph"]
+    phrases += ["graph", "me & ", "me and", "Happy Birthday", "bday", "congrats", "love you"]
+    phrases += ["miss you", "CC", "with", "from", "to", "x", "", "caſ", "creditſ", "pho\u017f"]
+    tails = ["", " ", ":", " - ", " – ", "::", "\n", "  :  ", "--", ": -"]
+    for prefix in ("", "lol ", "a" * 40, "ok:"):
+        for phrase in phrases:
+            for tail in tails:
+                caption = f"{prefix}{phrase}{tail}@brand"
+                at = caption.index("@brand")
+                expected = _SOCIAL_TAG.search(caption, max(0, at - _SOCIAL_REACH), at) is not None
+                assert _social_tag(caption, at) is expected, repr(caption)
