@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from compliance.model import Campaign, Level, Verdict
@@ -63,6 +64,9 @@ def post_key(post_id: str | None, url: str | None, author: str | None, caption_s
 _LATER_CAMPAIGN_FIELDS = ("starts", "ends", "jurisdictions", "name")
 
 
+# Campaigns are frozen values and a monitor cycle records every post of a creator with
+# the same one: its fingerprint is worked out once.
+@lru_cache(maxsize=1024)
 def campaign_fingerprint(campaign: Campaign) -> str:
     """SHA-256 of the campaign's content: equal campaigns share one row."""
     content = asdict(campaign)
