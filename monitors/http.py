@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import re
 import socket
 import threading
 import time
@@ -59,6 +60,7 @@ from importlib import metadata
 from typing import Any, Protocol
 
 import httpx
+import orjson
 import tenacity
 
 from monitors.errors import BotWall, HostRefused, Malformed, RateLimited, Unavailable, redact
@@ -656,6 +658,9 @@ def decode_json(response: httpx.Response, *, platform: str, target: str | None =
         raise Malformed(
             f"empty body (HTTP {status})", platform=platform, target=where, status=status
         )
+    fast = _fast_json(body)
+    if fast is not _SLOW:
+        return fast
     try:
         return response.json()
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
@@ -672,6 +677,25 @@ def decode_json(response: httpx.Response, *, platform: str, target: str | None =
             target=where,
             status=status,
         ) from None
+
+
+_SLOW = object()
+# A number of 19 or more digits not after a '.' (a float's fraction reads the same either
+# way): orjson would read an integer beyond 64 bits as a float, silently.
+_LONG_INTEGER = re.compile(rb"(?<![\d.])-?\d{19,}")
+
+
+def _fast_json(body: bytes) -> Any:
+    """The body parsed by orjson (several times faster than the standard library on a
+    platform's item lists), or ``_SLOW`` when the standard library must read it: orjson
+    refuses what Python reads (NaN, lone surrogates, other encodings; errors are
+    reported by the standard library's message) and reads long integers as floats."""
+    if _LONG_INTEGER.search(body):
+        return _SLOW
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _SLOW
 
 
 def make_client(

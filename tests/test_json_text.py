@@ -11,9 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from compliance.model import Post
+from monitors.http import decode_json
 from monitors.sources.base import Fetched, json_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / ".." / "shared" / "fixtures"
@@ -60,3 +62,32 @@ def test_fetched_serialises_its_raw_value_when_asked() -> None:
     assert Fetched(post, raw_value={"id": "1", "desc": "hé"}).raw == '{"id":"1","desc":"hé"}'
     assert Fetched(post, raw_value="<div>html</div>").raw == "<div>html</div>"
     assert Fetched(post).raw is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id": 12345678901234567890, "n": -98765432109876543210}',  # beyond 64 bits
+        b'{"id": 9223372036854775807, "f": 1.12345678901234567890123, "e": 1e19}',
+        b'{"id": "12345678901234567890", "x": [true, false, null, -0, 0.5]}',
+        b'{"a": NaN, "b": Infinity}',
+        b'{"desc": "lone \\ud800 surrogate"}',
+        b'{"desc": "pair \\ud83d\\ude00 and \\u00e9 and \xc3\xa9"}',
+        b'{"a": 1, "a": 2}',
+        '{"a": "é"}'.encode("utf-16"),
+    ],
+)
+def test_platform_answers_read_as_the_standard_library_reads_them(body: bytes) -> None:
+    response = httpx.Response(200, content=body, request=httpx.Request("GET", "http://x"))
+    got = decode_json(response, platform="tiktok")
+    want = httpx.Response(200, content=body).json()
+    assert json.dumps(got) == json.dumps(want)  # NaN != NaN: compare the text
+    assert [type(v) for v in _values(got)] == [type(v) for v in _values(want)]
+
+
+def _values(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [v for item in value.values() for v in _values(item)]
+    if isinstance(value, list):
+        return [v for item in value for v in _values(item)]
+    return [value]
