@@ -261,8 +261,7 @@ def run_monitor(
     result.unchanged = len(diff.unchanged)
     to_check = set(diff.new) | set(diff.edited) | set(diff.back)
 
-    # Events' actor column holds 200 characters; a monitor key may be longer.
-    actor = f"monitor:{job.key}"[:200]
+    actor = f"monitor:{job.key}"
     observations: list[Observation] = []
     for item in items:
         post = item.post

@@ -25,6 +25,7 @@ from store_helpers import (
 from compliance import Campaign, Post, check
 from compliance.store import record as record_module
 from compliance.store.db import StoreError, open_store
+from compliance.store.group import GroupWriter
 from compliance.store.models import (
     Account,
     CampaignRow,
@@ -36,7 +37,7 @@ from compliance.store.models import (
     ViolationEvent,
 )
 from compliance.store.observed import creator_handle, post_key
-from compliance.store.record import Recorder
+from compliance.store.record import Observation, Recorder
 
 CAMPAIGN = Campaign(brand="GlowLab", handles=("@glowlab",), relationship="paid")
 
@@ -317,12 +318,15 @@ def test_overlong_platform_text_is_fitted_to_the_record_not_refused(db_url, cloc
         rec.add(check(odd, packs()))
         rec.add(check(other, packs()))
         rec.add(check(replace(odd, caption="#ad love this serum, edited"), packs()))
+    # A monitor cycle records through the group writer, each run with its own actor.
+    with GroupWriter(store, now=clock) as writer:
+        writer.commit([Observation(verdict(MISSING, id="ok-2"))], actor="monitor:" + "k" * 300)
     with store.read() as session:
         posts = {p.platform_post_id: p for p in session.scalars(select(PostRow))}
         handles = set(session.scalars(select(Creator.handle)))
         brand = session.scalars(select(CampaignRow.brand)).one()
         actors = set(session.scalars(select(ViolationEvent.actor)))
-    assert len(posts) == 2  # the long id is one post (hashed key), the other is there too
+    assert len(posts) == 3  # the long id is one post (hashed key), the others are there too
     long_post = posts["9" * 300]
     assert long_post.post_key == post_key(long_id, None, None, "") and len(long_post.post_key) < 100
     assert len(long_post.author) == 200 and long_post.language == "x" * 16

@@ -42,6 +42,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from compliance.store.models import UNRESOLVED, Violation, ViolationEvent
+from compliance.store.observed import NAME_SIZE
 
 Clock = Callable[[], datetime]
 
@@ -95,8 +96,8 @@ def _require_actor(actor: str) -> str:
     actor = actor.strip()
     if not actor:
         raise LifecycleError("say who is doing this (--by)")
-    if len(actor) > 200:  # the events' actor column
-        raise LifecycleError("--by: at most 200 characters")
+    if len(actor) > NAME_SIZE:  # the events' actor column
+        raise LifecycleError(f"--by: at most {NAME_SIZE} characters")
     return actor
 
 

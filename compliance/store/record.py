@@ -51,7 +51,7 @@ from compliance.store.changes import OnChanges, collect
 from compliance.store.db import Store, StoreError
 from compliance.store.gone import reappear
 from compliance.store.lifecycle import expire_waivers
-from compliance.store.observed import NAME_SIZE, Observation, Prepared, fit, prepare
+from compliance.store.observed import NAME_SIZE, Observation, Prepared, prepare
 from compliance.store.rows import (
     Known,
     ensure_accounts,
@@ -119,7 +119,8 @@ def record_batch(
     are made by; by default the batch's counts and ``actor``.
     """
     known = known or Known()
-    actor = fit(actor, NAME_SIZE) or actor
+    # The events' actor column holds NAME_SIZE characters; a monitor's key may be longer.
+    actor = actor[:NAME_SIZE]
     at = now()
     stats = RecordStats(posts=len(observations))
     stats.reopened = len(expire_waivers(session, now=lambda: at))
@@ -139,7 +140,7 @@ def record_batch(
     latest: dict[int, Prepared] = {}
     for item in items:
         counts, by = runs(item.obs) if runs is not None else (stats, actor)
-        apply(item, states, counts, at=at, actor=by)
+        apply(item, states, counts, at=at, actor=by[:NAME_SIZE])
         latest[item.post_id] = item
     write_violations(session, states, at)
     update_current(session, latest, current)
