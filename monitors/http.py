@@ -680,9 +680,11 @@ def decode_json(response: httpx.Response, *, platform: str, target: str | None =
 
 
 _SLOW = object()
-# A number of 19 or more digits not after a '.' (a float's fraction reads the same either
-# way): orjson would read an integer beyond 64 bits as a float, silently.
-_LONG_INTEGER = re.compile(rb"(?<![\d.])-?\d{19,}")
+# An integer of 19 or more digits where JSON puts a value (after ":", "," or "[" and
+# before ",", "]" or "}"): orjson would read one beyond 64 bits as a float, silently.
+# Digits inside a string (TikTok's 19-digit ids are strings) do not count; a string
+# that happens to look like such a value only costs the slower reading.
+_LONG_INTEGER = re.compile(rb"(?:^|[:,\[])\s*-?\d{19,}\s*(?:[,\]}]|$)")
 
 
 def _fast_json(body: bytes) -> Any:
