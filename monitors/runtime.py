@@ -119,8 +119,16 @@ class Runtime:
     def _group_writer(self) -> GroupWriter:
         with self._lock:
             if self._writer is None:
-                self._writer = GroupWriter(self.store, now=self.now, on_changes=self.on_changes)
+                self._writer = self._new_writer()
             return self._writer
+
+    def _new_writer(self) -> GroupWriter:
+        # On SQLite the writer pauses this process's checks while it holds the
+        # database's one write lock (see GroupWriter): the checks are what competes
+        # with it for the GIL, and every other writer waits for that lock. PostgreSQL
+        # has no such lock; there a pause would only idle the core during round trips.
+        hold = self._check_lock if self.store.dialect == "sqlite" else None
+        return GroupWriter(self.store, now=self.now, on_changes=self.on_changes, hold=hold)
 
     def run_all(
         self,
@@ -140,7 +148,7 @@ class Runtime:
         """
         results: dict[int, RunResult] = {}
         with (
-            GroupWriter(self.store, now=self.now, on_changes=self.on_changes) as writer,
+            self._new_writer() as writer,
             ThreadPoolExecutor(max_workers=max(1, workers)) as pool,
         ):
             futures = {

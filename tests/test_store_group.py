@@ -115,3 +115,56 @@ def test_a_run_with_nothing_new_only_saves_its_state(db_url, clock):
     assert (stats.posts, stats.opened) == (0, 0)
     assert load_monitor_state(store, "m:e").cursor == {"newest": "e"}
     store.close()
+
+
+class Hold:
+    """A hold that records whether the writer's transaction ran inside it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entered = 0
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        self.entered += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def test_the_hold_is_kept_through_the_transaction_work(db_url, clock):
+    store = open_store(db_url)
+    hold = Hold()
+    inside: list[bool] = []
+
+    def then(session, stats) -> None:
+        inside.append(hold.lock.locked())
+        saving("h", clock)(session, stats)
+
+    with GroupWriter(store, now=clock, hold=hold) as writer:
+        writer.commit(observations("h", [MISSING]), then, actor="monitor:m:h")
+    assert inside == [True] and hold.entered == 1 and not hold.lock.locked()
+    store.close()
+
+
+def test_the_hold_is_not_taken_while_the_writer_waits_for_sqlite_s_write_lock(tmp_path, clock):
+    """The runtime's hold is its check lock: checks must go on while another process
+    has the database, and pause only while this process's transaction works."""
+    store = open_store(f"sqlite:///{tmp_path / 'held.db'}?timeout=30")
+    other = open_store(f"sqlite:///{tmp_path / 'held.db'}?timeout=30")
+    hold = Hold()
+    with GroupWriter(store, now=clock, hold=hold) as writer, ThreadPoolExecutor(1) as pool:
+        with other.write() as session:
+            session.connection()  # BEGIN IMMEDIATE: this connection has the write lock
+            done = pool.submit(
+                writer.commit, observations("w", [MISSING]), saving("w", clock), actor="m"
+            )
+            time.sleep(0.3)  # the writer is now waiting for the lock
+            assert not done.done()
+            assert hold.lock.acquire(timeout=5), "the hold was taken while waiting"
+            hold.lock.release()
+        assert done.result(timeout=30).posts == 1
+    assert hold.entered == 1
+    assert load_monitor_state(store, "m:w").cursor == {"newest": "w"}
+    other.close()
+    store.close()

@@ -20,13 +20,14 @@ import queue
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from compliance.store.changes import OnChanges
 from compliance.store.db import Store
-from compliance.store.observed import Observation
+from compliance.store.observed import Observation, Prepared, prepare
 from compliance.store.record import (
     BATCH_SIZE,
     Clock,
@@ -42,7 +43,7 @@ __all__ = ["GroupWriter"]
 
 @dataclass
 class _Run:
-    observations: Sequence[Observation]
+    observations: Sequence[Prepared]
     then: Finish | None
     actor: str
     done: Future[RecordStats] = field(default_factory=Future)
@@ -54,6 +55,15 @@ class GroupWriter:
     ``commit`` blocks its caller until the run is committed (or has failed), so a
     run's result is known when it returns; ``close`` stops the thread. At most
     ``max_posts`` posts go in one transaction (a run is never split).
+
+    ``hold`` is taken once the transaction has the database's write lock and kept
+    until its work is done: the runtime passes the lock its engine checks run
+    under. A transaction's statements are mostly Python (building parameters,
+    reading rows back), so they compete for the GIL with the checks of this
+    process; meanwhile another process's writer waits for the write lock, and
+    that process's runs wait for their writer. Pausing this process's checks for
+    the few milliseconds of the write keeps the lock's hold short; the checks
+    run while the writer waits for the lock instead.
     """
 
     def __init__(
@@ -63,8 +73,10 @@ class GroupWriter:
         now: Clock,
         max_posts: int = BATCH_SIZE,
         on_changes: OnChanges | None = None,
+        hold: AbstractContextManager[object] | None = None,
     ) -> None:
         self.store = store
+        self._hold = hold if hold is not None else nullcontext()
         # The alerts' outbox rows are written in the group's transaction (see record_batch).
         self.on_changes = on_changes
         self.now = now
@@ -81,7 +93,9 @@ class GroupWriter:
         transaction; return the run's counts. Raises what the run's own transaction raised."""
         if not self._thread.is_alive():
             raise RuntimeError("the group writer is closed")
-        run = _Run(list(observations), then, actor)
+        # Hashes and JSON are worked out here, in the run's own thread: the writer
+        # thread holds the database's write lock, and should hold it for SQL alone.
+        run = _Run([prepare(obs) for obs in observations], then, actor)
         self._queue.put(run)
         return run.done.result()
 
@@ -134,13 +148,18 @@ class GroupWriter:
         then every run's ``then``; the runs' counts, in order."""
 
         def write(session: Session) -> tuple[list[RecordStats], Known]:
+            session.connection()  # the transaction begins: SQLite's BEGIN IMMEDIATE waits here
+            with self._hold:
+                return work(session)
+
+        def work(session: Session) -> tuple[list[RecordStats], Known]:
             counts = [RecordStats(posts=len(run.observations)) for run in group]
             owner = {
-                id(obs): (stats, run.actor)
+                id(item.obs): (stats, run.actor)
                 for run, stats in zip(group, counts, strict=True)
-                for obs in run.observations
+                for item in run.observations
             }
-            batch = [obs for run in group for obs in run.observations]
+            batch = [item for run in group for item in run.observations]
             learnt = Known()
             if batch:
                 _, learnt = record_batch(

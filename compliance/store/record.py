@@ -96,7 +96,7 @@ _RETRY_PGCODES = {"40P01", "40001"}
 
 def record_batch(
     session: Session,
-    observations: Sequence[Observation],
+    observations: Sequence[Observation | Prepared],
     *,
     now: Clock,
     actor: str = CHECKER,
@@ -117,6 +117,10 @@ def record_batch(
     ``runs`` (group commit: one batch holding several monitor runs' posts) gives,
     per observation, the counts its violations' changes go to and the actor they
     are made by; by default the batch's counts and ``actor``.
+
+    An observation may come already :func:`~compliance.store.observed.prepare`-d (its
+    hashes and JSON worked out outside the transaction, so the write lock is held for
+    less time); a transaction that is redone reuses it, since only its row ids change.
     """
     known = known or Known()
     # The events' actor column holds NAME_SIZE characters; a monitor's key may be longer.
@@ -124,7 +128,7 @@ def record_batch(
     at = now()
     stats = RecordStats(posts=len(observations))
     stats.reopened = len(expire_waivers(session, now=lambda: at))
-    items = [prepare(obs) for obs in observations]
+    items = [obs if isinstance(obs, Prepared) else prepare(obs) for obs in observations]
     learnt = Known()
 
     creator_ids = ensure_creators(session, items, known, learnt, at)
