@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import event
 from store_helpers import AMBIGUOUS, COMPLIANT, MISSING, NOT_SPONSORED, record, verdict
 
 from compliance.store.db import open_store
@@ -217,6 +218,42 @@ def test_a_run_view_reads_the_known_posts_and_either_window_at_once(db_url, cloc
     assert (by_monitor.known, [p.post_key for p in by_monitor.window]) == ({}, ["tt-g1"])
     with pytest.raises(ValueError, match="account or a monitor key"):
         load_run_view(store, platform="tiktok", post_keys=[], since=since)
+
+
+def test_a_run_view_looks_up_only_what_its_window_does_not_hold(db_url, clock):
+    store = seeded(db_url, clock)
+    since = clock.now - 30 * DAY
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *rest) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        # tt-1 and tt-2 are in @maya's window: no lookup (a run with nothing new).
+        view = load_run_view(
+            store, platform="tiktok", post_keys=["tt-1", "tt-2"], since=since, account="@maya"
+        )
+        assert sorted(view.known) == ["tt-1", "tt-2"]
+        in_window = [s for s in statements if not s.startswith("BEGIN")]
+        assert len(in_window) == 1
+        # tt-3 is older than the window, tt-9 another creator's: both looked up, as
+        # every key is for a hashtag monitor, whose window is its own posts.
+        statements.clear()
+        view = load_run_view(
+            store,
+            platform="tiktok",
+            post_keys=["tt-1", "tt-3", "tt-9", "tt-404"],
+            since=since,
+            account="@maya",
+        )
+        assert len([s for s in statements if not s.startswith("BEGIN")]) == 2
+        assert sorted(view.known) == ["tt-1", "tt-3", "tt-9"]
+        assert view.known["tt-3"] == lookup_posts(store, "tiktok", ["tt-3"])["tt-3"]
+        assert view.known["tt-1"] == lookup_posts(store, "tiktok", ["tt-1"])["tt-1"]
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    store.close()
 
 
 def test_what_runs_after_the_last_batch_commits_or_rolls_back_with_it(db_url, clock):

@@ -170,9 +170,16 @@ def load_run_view(
     else:
         raise ValueError("a window needs an account or a monitor key")
     params.update(_window_params(since, limit))
+    keys = set(post_keys)
     with store.read() as session:
-        known = _lookup(session, platform, post_keys)
         window = [RecentPost(*row) for row in session.connection().execute(stmt, params)]
+        known: dict[str, RecentPost] = {}
+        if account is not None:
+            # An account's window holds most of what a run fetched (on a run with
+            # nothing new, all of it): only the rest is looked up. A hashtag
+            # monitor's window is its own posts, not every post of the platform.
+            known = {p.post_key: p for p in window if p.post_key in keys}
+        known.update(_lookup(session, platform, keys - known.keys()))
     return RunView(known, window)
 
 
