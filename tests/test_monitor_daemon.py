@@ -185,3 +185,21 @@ def test_daemon_cycles_record_new_edited_and_gone_posts_once(platforms, db_url):
     assert len(states) == 3
     assert all(s.consecutive_failures == 0 and not s.failing for s in states.values())
     store.close()
+
+
+def test_the_writer_pauses_checks_only_where_one_lock_serialises_every_writer(db_url):
+    """On SQLite the group writer holds the runtime's check lock while it writes (the
+    database has one write lock for every process); on PostgreSQL it holds nothing."""
+    store = open_store(db_url)
+    runtime = Runtime(store=store, packs=None)
+    writer = runtime._new_writer()
+    try:
+        if store.dialect == "sqlite":
+            assert writer._hold is runtime._check_lock
+        else:
+            assert writer._hold is not runtime._check_lock
+            with writer._hold:  # a no-op
+                assert not runtime._check_lock.locked()
+    finally:
+        writer.close()
+        store.close()

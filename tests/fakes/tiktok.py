@@ -37,6 +37,7 @@ from fakes.server import (
     FakeServer,
     Request,
     Response,
+    compact_json,
     fixture,
     fixture_json,
     json_response,
@@ -181,7 +182,7 @@ def install(server: FakeServer, world: World) -> None:
         scope.pop("webapp.video-detail", None)
         scope[scope_key] = value
         data = {**base, "__DEFAULT_SCOPE__": scope}
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "\\u003c/")
+        text = compact_json(data).decode().replace("</", "\\u003c/")
         return Response(200, (head + text + tail).encode(), dict(_HTML))
 
     profile_detail = json.dumps(
