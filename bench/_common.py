@@ -142,6 +142,28 @@ def machine() -> str:
     )
 
 
+def process_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far, from /proc (0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_steal_seconds() -> float:
+    """CPU seconds the hypervisor has given other guests so far, all cores (Linux's
+    /proc/stat "steal"; 0 elsewhere). On a shared virtual machine the same run can
+    take far longer while a neighbour is busy: the benchmarks print it beside their times."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def build() -> str:
     """Which compliance is measured: where it is imported from, compiled or interpreted."""
     import compliance.nlp
@@ -232,6 +254,10 @@ class FakeTikTok:
         self._conn.send(("change", edits, new))
         self.now = self._conn.recv()
         return self.now
+
+    def cpu_seconds(self) -> float:
+        """CPU time the fake's process has used so far (user + system; 0 where /proc is missing)."""
+        return process_cpu_seconds(self._proc.pid)
 
     def stop(self) -> int:
         """Stop the fake; the requests it served since the last change."""

@@ -9,9 +9,15 @@ bench/corpus.py, so that no check repeats another), a fresh SQLite database, and
     compliance daemon --config ... --once --no-alerts --processes P
 
 run twice: cycle 1 reads, checks and records every post; cycle 2 finds nothing new.
-It prints each cycle's wall time, the posts per second, the peak RSS of the
-largest process and of all the daemon's processes together (polled from /proc),
-and the linearity of cycle 1 from the first size to the others.
+It prints each cycle's wall time, the posts per second, the CPU seconds of the
+daemon's processes (and, apart, of the fake, which shares the machine's cores),
+the seconds the hypervisor gave to other guests meanwhile ("steal": on a shared
+virtual machine the same run takes far longer while a neighbour is busy), the
+peak RSS of the largest process and of all the daemon's processes together
+(polled from /proc), and the linearity of cycle 1 from the first size to the
+others. A yardstick line first gives the machine's speed as the warm spaCy
+tokenizer's captions per second (as bench_engine.py measures it), so that runs on
+machines of different speed can be compared.
 
     python bench/bench_daemon.py                             # 1,000, 5,000, 10,000 creators; 1 and 2 processes
     python bench/bench_daemon.py --sizes 2000 --processes 2
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -34,8 +41,9 @@ import threading
 import time
 from pathlib import Path
 
-from _common import FakeTikTok, machine
+from _common import FakeTikTok, machine, machine_steal_seconds
 from bench_monitors import POSTS_EACH
+from corpus import generate, tokenizer_rate
 
 
 def write_config(path: Path, creators: int, url: str) -> None:
@@ -82,8 +90,16 @@ def _tree_rss_mb(root: int) -> tuple[float, float]:
     return (max(sizes, default=0.0), sum(sizes))
 
 
-def run_cycle(config: Path, db: str, processes: int, workers: int) -> dict[str, float]:
-    """One `compliance daemon --once`; its wall time, counts and peak memory."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_cycle(
+    config: Path, db: str, processes: int, workers: int, fake: FakeTikTok
+) -> dict[str, float]:
+    """One `compliance daemon --once`; its wall time, CPU, counts and peak memory."""
+    cpu, fake_cpu, steal = _children_cpu(), fake.cpu_seconds(), machine_steal_seconds()
     env = {k: v for k, v in os.environ.items() if k != "COMPLIANCE_DATABASE_URL"}
     argv = [sys.executable, "-m", "compliance.cli", "daemon", "--config", str(config)]
     argv += ["--db", db, "--once", "--no-alerts", "--log-format", "json", "--log-level", "info"]
@@ -102,6 +118,10 @@ def run_cycle(config: Path, db: str, processes: int, workers: int) -> dict[str, 
     poller.start()
     _, err = proc.communicate()
     elapsed = time.perf_counter() - started
+    # The daemon has been waited for: its CPU and its reaped children's are counted.
+    cpu = _children_cpu() - cpu
+    fake_cpu = fake.cpu_seconds() - fake_cpu
+    steal = machine_steal_seconds() - steal
     done.set()
     poller.join()
     runs = []
@@ -117,6 +137,9 @@ def run_cycle(config: Path, db: str, processes: int, workers: int) -> dict[str, 
         "runs": len(runs),
         "fetched": sum(r.get("fetched", 0) for r in runs),
         "new": sum(r.get("new", 0) for r in runs),
+        "cpu": cpu,
+        "fake cpu": fake_cpu,
+        "steal": steal,
         "peak one MB": peak["one"],
         "peak all MB": peak["all"],
     }
@@ -130,9 +153,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file per run)")
     args = parser.parse_args(argv)
     print(machine())
+    captions = [r["caption"] for r in generate(10_000, seed=5)]
+    print(f"yardstick: warm spaCy tokenizer {tokenizer_rate(captions):,.0f} captions/s")
     print(
         f"{'creators':>9} {'procs':>5} {'posts':>8} {'cycle 1 s':>10} {'posts/s':>8} "
-        f"{'cycle 2 s':>10} {'c2/c1':>6} {'peak MB':>8} {'all MB':>7}"
+        f"{'CPU s':>7} {'fake':>5} {'steal':>5} {'cycle 2 s':>10} {'CPU s':>7} {'c2/c1':>6} "
+        f"{'peak MB':>8} {'all MB':>7}"
     )
     first: dict[int, tuple[int, float]] = {}
     for size in args.sizes:
@@ -143,14 +169,15 @@ def main(argv: list[str] | None = None) -> None:
                 config = Path(tmp) / "compliance.yaml"
                 write_config(config, size, fake.url)
                 db = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
-                one = run_cycle(config, db, procs, args.workers)
-                two = run_cycle(config, db, procs, args.workers)
+                one = run_cycle(config, db, procs, args.workers, fake)
+                two = run_cycle(config, db, procs, args.workers, fake)
             if one["new"] != size * POSTS_EACH or two["new"] != 0:
                 raise SystemExit(f"expected {size * POSTS_EACH} new then 0, got {one} {two}")
             print(
                 f"{size:>9} {procs:>5} {size * POSTS_EACH:>8} {one['s']:>10.1f} "
-                f"{size * POSTS_EACH / one['s']:>8.0f} {two['s']:>10.1f} "
-                f"{two['s'] / one['s']:>6.2f} "
+                f"{size * POSTS_EACH / one['s']:>8.0f} {one['cpu']:>7.1f} "
+                f"{one['fake cpu']:>5.0f} {one['steal']:>5.0f} {two['s']:>10.1f} "
+                f"{two['cpu']:>7.1f} {two['s'] / one['s']:>6.2f} "
                 f"{max(one['peak one MB'], two['peak one MB']):>8.0f} "
                 f"{max(one['peak all MB'], two['peak all MB']):>7.0f}",
                 flush=True,
