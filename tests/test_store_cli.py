@@ -97,6 +97,47 @@ def test_list_filters(recorded):
     assert len(ids(url, "--limit", "1")) == 1
 
 
+def test_list_and_export_filter_by_campaign_name_or_brand(db_url, tmp_path):
+    spring = {**CAMPAIGN, "name": "glowlab-spring"}
+    fall = {**CAMPAIGN, "name": "glowlab-fall", "hashtags": ["#glowfall"]}
+    other = {"brand": "KeyForge", "handles": ["@keyforge"], "relationship": "paid"}
+    f = posts_file(
+        tmp_path,
+        [
+            {**RECORDS[0], "id": "tt-s", "campaign": spring},
+            {**RECORDS[0], "id": "tt-f", "campaign": fall},
+            {**RECORDS[0], "id": "tt-i"},  # inline GlowLab campaign, no name
+            {**RECORDS[0], "id": "tt-k", "campaign": other, "caption": "Thanks @keyforge!"},
+            {**RECORDS[2], "id": "ig-n"},  # no campaign at all
+        ],
+    )
+    assert run("check", "--input", f, "--db", db_url, "--jobs", "1").exit_code == 1
+
+    def posts(*args: str) -> list[str]:
+        r = run("violations", "list", "--db", db_url, "--format", "json", *args)
+        assert r.exit_code == 0, r.output
+        return sorted(row["post"] for row in json.loads(r.stdout))
+
+    assert len(posts()) == 5
+    assert posts("--campaign", "glowlab-spring") == ["tt-s"]
+    assert posts("--campaign", "glowlab-fall") == ["tt-f"]
+    assert posts("--campaign", "glowlab") == ["tt-f", "tt-i", "tt-s"]  # the brand, any case
+    assert posts("--campaign", "KeyForge", "--platform", "tiktok") == ["tt-k"]
+    assert posts("--campaign", "nope") == []
+    out = tmp_path / "spring.csv"
+    r = run("violations", "export", "--db", db_url, "--campaign", "glowlab-spring", "-o", str(out))
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [row["post"] for row in rows] == ["tt-s"]
+    md = tmp_path / "spring.md"
+    r = run(
+        "report", "--db", db_url, "--format", "md", "--campaign", "glowlab-spring", "-o", str(md)
+    )
+    assert r.exit_code == 0, r.output
+    text = md.read_text(encoding="utf-8")
+    assert "campaign glowlab-spring only" in text and "tt-s" in text and "tt-f" not in text
+
+
 def test_list_formats(recorded):
     url, _ = recorded
     text = run("violations", "list", "--db", url)

@@ -262,6 +262,33 @@ def test_campaigns_are_grouped_by_name_and_unnamed_ones_by_brand(db_url, clock):
     ]
 
 
+def test_a_report_limited_to_one_campaign_counts_and_lists_only_its_posts(db_url, clock):
+    store = open_store(db_url)
+    record(
+        store,
+        [
+            verdict(AMBIGUOUS, id="tt-1", campaign=SPRING),
+            verdict(COMPLIANT, id="tt-2", campaign=SPRING),
+            verdict(AMBIGUOUS, id="tt-3", campaign=FALL),
+            verdict(MISSING, id="tt-4"),  # no campaign
+        ],
+        clock,
+    )
+    with store.read() as s:
+        spring = collect(s, since=None, now=clock, database="db", campaign="glowlab-spring")
+        brand = collect(s, since=None, now=clock, database="db", campaign="glowlab")
+        everything = collect(s, since=None, now=clock, database="db")
+    assert (spring.total.compliant, spring.total.violation) == (1, 1)
+    assert [v["post"] for v in spring.unresolved] == ["tt-1"] and spring.unresolved_total == 1
+    assert sum(n for _, _, n in spring.problems) == 1
+    assert [g.label for g in spring.by_campaign] == ["glowlab-spring (GlowLab)"]
+    assert (brand.total.compliant, brand.total.violation) == (1, 2)
+    assert sorted(v["post"] for v in brand.unresolved) == ["tt-1", "tt-3"]
+    assert everything.unresolved_total == 3 and everything.campaign is None
+    assert "campaign glowlab-spring only" in render(spring, "md")
+    assert "campaign glowlab-spring only" in render(spring, "html")
+
+
 def test_campaign_label():
     assert campaign_label("glowlab-spring", "GlowLab") == "glowlab-spring (GlowLab)"
     assert campaign_label("glowlab", "glowlab") == "glowlab"

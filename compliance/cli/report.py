@@ -22,8 +22,15 @@ from compliance.cli.options import Database, db_option, open_output, output_opti
     show_default=True,
     help="At most this many unresolved violations, fixes and regressions listed.",
 )
+@click.option(
+    "--campaign",
+    help="Only posts of this campaign: its name in compliance.yaml "
+    "(e.g. glowlab-spring), or a brand for all its campaigns.",
+)
 @db_option
-def report(since: str | None, fmt: str, output: str, limit: int, db: Database) -> None:
+def report(
+    since: str | None, fmt: str, output: str, limit: int, campaign: str | None, db: Database
+) -> None:
     """Write a compliance report: one self-contained HTML file (charts included) or Markdown."""
     from compliance.store.report import collect, render
 
@@ -34,7 +41,12 @@ def report(since: str | None, fmt: str, output: str, limit: int, db: Database) -
         expire(store, now)
         with store.read() as session:
             data = collect(
-                session, since=start, now=lambda: now, database=store.display, limit=limit
+                session,
+                since=start,
+                now=lambda: now,
+                database=store.display,
+                limit=limit,
+                campaign=campaign,
             )
     text = render(data, fmt)
     with open_output(output) as out:

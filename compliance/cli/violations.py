@@ -48,6 +48,11 @@ def _filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.option("--platform", type=click.Choice(PLATFORMS), help="Only this platform."),
             click.option("--rule", help="Only this rule, e.g. FTC.C201."),
             click.option(
+                "--campaign",
+                help="Only posts of this campaign: its name in compliance.yaml "
+                "(e.g. glowlab-spring), or a brand for all its campaigns.",
+            ),
+            click.option(
                 "--since",
                 help="Only violations first found since then: 7d, 12h, 2w, or a date (UTC).",
             ),
@@ -62,6 +67,7 @@ def _make_filter(
     creator: str | None,
     platform: str | None,
     rule: str | None,
+    campaign: str | None,
     since: str | None,
     *,
     default: tuple[str, ...],
@@ -75,6 +81,7 @@ def _make_filter(
         platform=platform,
         rule=rule,
         since=since_option_value(since, now),
+        campaign=campaign,
     )
 
 
@@ -108,6 +115,7 @@ def violations_list(
     creator: str | None,
     platform: str | None,
     rule: str | None,
+    campaign: str | None,
     since: str | None,
     limit: int,
     fmt: str,
@@ -118,7 +126,9 @@ def violations_list(
     from compliance.store.status import UNRESOLVED
 
     now = utcnow()
-    f = _make_filter(statuses, creator, platform, rule, since, default=UNRESOLVED, now=now)
+    f = _make_filter(
+        statuses, creator, platform, rule, campaign, since, default=UNRESOLVED, now=now
+    )
     store = open_db(db)
     with handled():
         expire(store, now)
@@ -382,6 +392,7 @@ def violations_export(
     creator: str | None,
     platform: str | None,
     rule: str | None,
+    campaign: str | None,
     since: str | None,
     fmt: str,
     output: str,
@@ -395,7 +406,7 @@ def violations_export(
     from compliance.store.queries import EXPORT_COLUMNS, export_violations
 
     now = utcnow()
-    f = _make_filter(statuses, creator, platform, rule, since, default=(), now=now)
+    f = _make_filter(statuses, creator, platform, rule, campaign, since, default=(), now=now)
     store = open_db(db)
     with handled():
         expire(store, now)

@@ -48,6 +48,10 @@ class ViolationFilter:
     platform: str | None = None
     rule: str | None = None
     since: datetime | None = None
+    # A campaign's name in compliance.yaml (``glowlab-spring``), or a brand (every
+    # campaign of that brand, matched without regard to case: one-off checks given
+    # ``--brand`` have no campaign name).
+    campaign: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.statuses) - set(STATUSES)
@@ -109,7 +113,17 @@ def _filtered(stmt: Select[Any], f: ViolationFilter) -> Select[Any]:
             or_(Account.handle == handle, Account.creator_id.in_(creator_ids))
         )
         stmt = stmt.where(PostRow.account_id.in_(account_ids))
+    if f.campaign:
+        stmt = stmt.where(PostRow.campaign_id.in_(campaign_ids(f.campaign)))
     return stmt
+
+
+def campaign_ids(campaign: str) -> Select[Any]:
+    """The ids of the campaigns ``campaign`` names: the one of that name in
+    compliance.yaml, and every campaign of a brand of that name (any case)."""
+    return select(CampaignRow.id).where(
+        or_(CampaignRow.name == campaign, func.lower(CampaignRow.brand) == campaign.lower())
+    )
 
 
 def _rows_stmt(f: ViolationFilter, *, export: bool) -> Select[Any]:
@@ -190,8 +204,8 @@ def _row_dict(row: Any, *, export: bool) -> dict[str, Any]:
 
 
 def _needs_post(f: ViolationFilter) -> bool:
-    """Whether the filter looks at the post (platform, creator), not only the violation."""
-    return bool(f.platform or f.creator)
+    """Whether the filter looks at the post (platform, creator, campaign), not only the violation."""
+    return bool(f.platform or f.creator or f.campaign)
 
 
 def _page_ids(session: Session, f: ViolationFilter, limit: int, offset: int) -> list[int]:

@@ -38,7 +38,7 @@ from compliance.store.models import (
     Violation,
     ViolationEvent,
 )
-from compliance.store.queries import iso
+from compliance.store.queries import campaign_ids, iso
 from compliance.timeparse import timestamp_or_none
 
 FORMATS = ("html", "md")
@@ -93,6 +93,8 @@ class ReportData:
     charts: dict[str, Any] = field(default_factory=dict)
     # How many creators, platforms and campaigns there were before the top TOP were kept.
     totals: dict[str, int] = field(default_factory=dict)
+    # The campaign the report is limited to (``report --campaign``), as asked.
+    campaign: str | None = None
 
 
 # --- Collecting ------------------------------------------------------------------------------
@@ -160,11 +162,16 @@ def collect(
     now: Callable[[], datetime],
     database: str,
     limit: int = 200,
+    campaign: str | None = None,
 ) -> ReportData:
-    """Gather the report's numbers and lists from the record."""
+    """Gather the report's numbers and lists from the record.
+
+    ``campaign``: only the posts of that campaign (its name in compliance.yaml, or a
+    brand for every campaign of the brand, as ``violations list --campaign``)."""
     at = now()
     when = func.coalesce(PostRow.posted_at, PostRow.first_seen)
-    in_period = [when >= since] if since is not None else []
+    of_campaign = [PostRow.campaign_id.in_(campaign_ids(campaign))] if campaign else []
+    in_period = [when >= since, *of_campaign] if since is not None else of_campaign
 
     # Per day x verdict, then per creator / platform / campaign x verdict: all in SQL.
     day = _day(session, when).label("day")
@@ -229,6 +236,8 @@ def collect(
 
     problems_stmt = (
         select(Violation.rule, Violation.code, func.count())
+        .join(PostRow, PostRow.id == Violation.post_id)
+        .where(*of_campaign)
         .group_by(Violation.rule, Violation.code)
         .order_by(func.count().desc(), Violation.rule)
         .limit(TOP)
@@ -239,7 +248,10 @@ def collect(
 
     unresolved_where = Violation.status.in_(UNRESOLVED)
     unresolved_total = session.execute(
-        select(func.count()).select_from(Violation).where(unresolved_where)
+        select(func.count())
+        .select_from(Violation)
+        .join(PostRow, PostRow.id == Violation.post_id)
+        .where(unresolved_where, *of_campaign)
     ).scalar_one()
     unresolved = []
     for row in session.execute(
@@ -261,7 +273,7 @@ def collect(
         .join(PostRow, PostRow.id == Violation.post_id)
         .outerjoin(Account, Account.id == PostRow.account_id)
         .join(CaptionVersion, CaptionVersion.id == Violation.version_id)
-        .where(unresolved_where)
+        .where(unresolved_where, *of_campaign)
         .order_by(Violation.opened_at.desc(), Violation.id.desc())
         .limit(limit)
     ):
@@ -302,6 +314,7 @@ def collect(
                 and_(
                     ViolationEvent.action == action,
                     *([ViolationEvent.at >= since] if since is not None else []),
+                    *of_campaign,
                 )
             )
             .order_by(ViolationEvent.at.desc(), ViolationEvent.id.desc())
@@ -323,6 +336,7 @@ def collect(
     data = ReportData(
         generated_at=iso(at) or "",
         since=iso(since),
+        campaign=campaign,
         database=database,
         total=total,
         granularity=granularity,
