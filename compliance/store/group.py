@@ -61,9 +61,9 @@ class GroupWriter:
     under. A transaction's statements are mostly Python (building parameters,
     reading rows back), so they compete for the GIL with the checks of this
     process; meanwhile another process's writer waits for the write lock, and
-    that process's runs wait for their writer. Pausing this process's checks for
-    the few milliseconds of the write keeps the lock's hold short; the checks
-    run while the writer waits for the lock instead.
+    that process's runs wait for their writer. Pausing this process's checks while
+    it writes keeps the lock's hold short; the checks run while the writer waits
+    for the lock instead (2,000 creators with 2 processes: cycle 1 76 -> 51 s).
     """
 
     def __init__(
