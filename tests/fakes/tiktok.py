@@ -37,12 +37,12 @@ from fakes.server import (
     FakeServer,
     Request,
     Response,
-    compact_json,
     fixture,
     fixture_json,
     json_response,
 )
 from fakes.world import FakeAccount, FakePost, World
+from monitors.sources.base import json_text
 
 FIXTURE_HANDLE = "glowwithmara"
 FIXTURE_PRIVATE_HANDLE = "quietkoi.studio"
@@ -182,7 +182,7 @@ def install(server: FakeServer, world: World) -> None:
         scope.pop("webapp.video-detail", None)
         scope[scope_key] = value
         data = {**base, "__DEFAULT_SCOPE__": scope}
-        text = compact_json(data).decode().replace("</", "\\u003c/")
+        text = json_text(data).replace("</", "\\u003c/")
         return Response(200, (head + text + tail).encode(), dict(_HTML))
 
     profile_detail = json.dumps(
