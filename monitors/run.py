@@ -38,7 +38,7 @@ from compliance.store.changes import OnChanges
 from compliance.store.db import Store, StoreError
 from compliance.store.gone import mark_gone_in
 from compliance.store.group import GroupWriter
-from compliance.store.monitors import RunCounts, load_monitor_state, save_monitor_run_in
+from compliance.store.monitors import MonitorState, RunCounts, RunSave, load_monitor_state
 from compliance.store.observed import parse_posted_at, sha256_text
 from compliance.store.record import Observation, Recorder
 from compliance.store.transitions import RecordStats
@@ -291,8 +291,12 @@ def run_monitor(
     if succeeded and newest is not None and (watermark is None or newest > watermark):
         state["newest"] = newest.isoformat().replace("+00:00", "Z")
 
-    def finish(session: Session, stats: RecordStats) -> None:
-        """In the transaction of the run's last posts: mark what is gone, save the state."""
+    def saved(state: MonitorState) -> None:
+        result.failing = state.failing
+        result.flipped = state.flipped
+
+    def finish(session: Session, stats: RecordStats) -> RunSave:
+        """In the transaction of the run's last posts: mark what is gone; the state to save."""
         if diff.missing and result.outcome == "ok":
             gone = mark_gone_in(
                 session,
@@ -303,8 +307,7 @@ def run_monitor(
             )
             result.gone = len(gone)
         result.duration = time.monotonic() - started
-        saved = save_monitor_run_in(
-            session,
+        return RunSave(
             job.key,
             kind=job.kind,
             platform=job.platform,
@@ -323,10 +326,8 @@ def run_monitor(
             error_kind=result.error_kind,
             threshold=job.max_failures,
             next_run_at=next_run_at,
-            now=now,
+            on_saved=saved,
         )
-        result.failing = saved.failing
-        result.flipped = saved.flipped
 
     # The state is saved in the transaction that records the run's last posts: a
     # crash before that commit loses the state with the posts, never one without the other.

@@ -8,11 +8,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import event
 from store_helpers import MISSING, NOT_SPONSORED, verdict
 
 from compliance.store.db import open_store
 from compliance.store.group import GroupWriter
-from compliance.store.monitors import load_monitor_state, save_monitor_run_in
+from compliance.store.monitors import RunSave, load_monitor_state
 from compliance.store.record import Observation
 from compliance.store.window import lookup_posts
 
@@ -24,22 +25,20 @@ def observations(run: str, captions: list[str]) -> list[Observation]:
     ]
 
 
-def saving(run: str, clock, fail: bool = False):
-    """A run's ``then``: save its state (or fail, as a broken save would)."""
+def saving(run: str, clock, fail: bool = False, outcome: str = "ok"):
+    """A run's ``then``: the save of its state (or fail, as a broken run would)."""
 
-    def then(session, stats) -> None:
+    def then(session, stats) -> RunSave:
         if fail:
             raise RuntimeError(f"run {run} cannot save its state")
-        save_monitor_run_in(
-            session,
+        return RunSave(
             f"m:{run}",
             kind="account",
             platform="tiktok",
             target=f"@{run}",
             started_at=clock.now,
-            outcome="ok",
+            outcome=outcome,
             cursor={"newest": run},
-            now=clock,
         )
 
     return then
@@ -61,10 +60,10 @@ def test_runs_grouped_in_one_transaction_keep_their_own_counts_and_a_failing_one
     gate, entered = threading.Event(), threading.Event()
     release = saving("a", clock)
 
-    def first_then(session, stats) -> None:
+    def first_then(session, stats) -> RunSave:
         entered.set()
         gate.wait(10)  # hold the writer until b, c and d wait together behind a
-        release(session, stats)
+        return release(session, stats)
 
     runs = {
         "a": (observations("a", [MISSING]), first_then),
@@ -108,6 +107,87 @@ def test_runs_grouped_in_one_transaction_keep_their_own_counts_and_a_failing_one
     store.close()
 
 
+def test_the_runs_of_a_group_save_their_states_together_and_a_bad_save_fails_alone(db_url, clock):
+    """The states are saved in the group's transaction: an invalid one fails the
+    group, which is redone run by run, so that only the bad run fails."""
+    store = open_store(db_url)
+    writer = GroupWriter(store, now=clock)
+    gate, entered = threading.Event(), threading.Event()
+
+    def first_then(session, stats) -> RunSave:
+        entered.set()
+        gate.wait(10)  # the others queue up behind this run and go in one group
+        return saving("g0", clock)(session, stats)
+
+    names = ["g1", "g2", "bad", "g3", "g4"]
+    with ThreadPoolExecutor(6) as pool:
+        first = pool.submit(writer.commit, observations("g0", [MISSING]), first_then, actor="m")
+        assert entered.wait(10)
+        futures = {
+            name: pool.submit(
+                writer.commit,
+                observations(name, [MISSING]),
+                saving(name, clock, outcome="bogus" if name == "bad" else "ok"),
+                actor=f"monitor:m:{name}",
+            )
+            for name in names
+        }
+        wait_for(lambda: writer._queue.qsize() == len(names))
+        gate.set()
+        first.result()
+        with pytest.raises(ValueError, match="unknown run outcome 'bogus'"):
+            futures["bad"].result()
+        assert all(futures[name].result().opened == 1 for name in names if name != "bad")
+    writer.close()
+    for name in ("g0", *(n for n in names if n != "bad")):
+        state = load_monitor_state(store, f"m:{name}")
+        assert state is not None and state.cursor == {"newest": name}
+        assert (state.posts_total, state.runs_total, state.last_outcome) == (1, 1, "ok")
+    assert load_monitor_state(store, "m:bad") is None
+    assert lookup_posts(store, "tiktok", ["bad-0"]) == {}
+    store.close()
+
+
+def test_a_group_of_good_runs_saves_its_states_in_one_update(db_url, clock):
+    store = open_store(db_url)
+    updates: list[bool] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("UPDATE MONITOR_STATES"):
+            updates.append(executemany)
+
+    writer = GroupWriter(store, now=clock)
+    gate, entered = threading.Event(), threading.Event()
+
+    def first_then(session, stats) -> RunSave:
+        entered.set()
+        gate.wait(10)
+        return saving("k0", clock)(session, stats)
+
+    names = [f"k{n}" for n in range(1, 6)]
+    with ThreadPoolExecutor(6) as pool:
+        first = pool.submit(writer.commit, observations("k0", [MISSING]), first_then, actor="m")
+        assert entered.wait(10)
+        futures = [
+            pool.submit(
+                writer.commit, observations(name, [MISSING]), saving(name, clock), actor="m"
+            )
+            for name in names
+        ]
+        wait_for(lambda: writer._queue.qsize() == len(names))
+        event.listen(store.engine, "before_cursor_execute", count)
+        gate.set()
+        first.result()
+        assert [f.result().posts for f in futures] == [1] * len(names)
+    writer.close()
+    event.remove(store.engine, "before_cursor_execute", count)
+    # The first run alone, then one executemany for the five runs that waited behind it.
+    assert updates == [False, True]
+    for name in names:
+        assert load_monitor_state(store, f"m:{name}").runs_total == 1
+    store.close()
+
+
 def test_a_run_with_nothing_new_only_saves_its_state(db_url, clock):
     store = open_store(db_url)
     with GroupWriter(store, now=clock) as writer:
@@ -137,9 +217,9 @@ def test_the_hold_is_kept_through_the_transaction_work(db_url, clock):
     hold = Hold()
     inside: list[bool] = []
 
-    def then(session, stats) -> None:
+    def then(session, stats) -> RunSave:
         inside.append(hold.lock.locked())
-        saving("h", clock)(session, stats)
+        return saving("h", clock)(session, stats)
 
     with GroupWriter(store, now=clock, hold=hold) as writer:
         writer.commit(observations("h", [MISSING]), then, actor="monitor:m:h")

@@ -8,14 +8,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from store_helpers import run_in_two_processes
+from store_helpers import MISSING, run_in_two_processes, verdict
 
 from compliance.store.db import open_store
 from compliance.store.models import MonitorEventRow, MonitorRunRow
 from compliance.store.monitors import (
+    DEFAULT_THRESHOLD,
     ERROR_CHARS,
     MonitorSpec,
     RunCounts,
+    RunSave,
     ensure_monitor,
     ensure_monitors,
     list_monitor_states,
@@ -24,9 +26,11 @@ from compliance.store.monitors import (
     monitor_runs,
     one_line,
     save_monitor_run,
+    save_monitor_runs_in,
     set_next_run,
     unnotified_monitor_events,
 )
+from compliance.store.record import Recorder
 from compliance.store.transitions import RecordStats
 
 KEY = "creator:mara:tiktok:@glowwithmara"
@@ -155,6 +159,68 @@ def test_run_log_is_pruned_to_the_newest_runs_of_each_monitor(db_url, clock):
     with store.read() as session:
         assert session.execute(select(func.count()).select_from(MonitorRunRow)).scalar_one() == 4
     assert load_monitor_state(store, KEY).runs_total == 7
+
+
+def test_many_saves_in_one_call_are_each_what_a_save_alone_would_be(db_url, clock):
+    """save_monitor_runs_in (the group writer's): new and existing monitors, two saves
+    of one monitor applied in order, flips, post counts, pruning, on_saved."""
+    store = open_store(db_url)
+    for i in range(3):
+        run(store, clock, "failed", counts=RunCounts(fetched=i), threshold=5)
+    with Recorder(store, now=clock) as recorder:
+        for n in range(2):
+            recorder.add(verdict(MISSING, id=f"b-{n}", author="@b"), monitor_key="m:b")
+    seen: list[tuple[str, str | None]] = []
+
+    def save(key: str, outcome: str, **kw: Any) -> RunSave:
+        if outcome == "failed":
+            kw.setdefault("error_kind", "unavailable")
+        return RunSave(
+            key,
+            "account",
+            "tiktok",
+            key,
+            started_at=clock.now,
+            outcome=outcome,
+            on_saved=lambda state: seen.append((state.key, state.flipped)),
+            **kw,
+        )
+
+    saves = [
+        save(KEY, "failed", threshold=4, error="first\nline"),  # the 4th failure: failing
+        save("m:b", "ok", cursor={"newest": "b"}, counts=RunCounts(fetched=2, new=2)),
+        save(KEY, "ok", counts=RunCounts(fetched=9)),  # then a success: recovered
+        save("m:c", "failed", threshold=1),
+    ]
+    with store.write() as session:
+        states = save_monitor_runs_in(session, saves, now=clock, keep_runs=3)
+    assert [(s.key, s.flipped) for s in states] == [
+        (KEY, "failing"),
+        ("m:b", None),
+        (KEY, "recovered"),
+        ("m:c", "failing"),
+    ]
+    assert seen == [(s.key, s.flipped) for s in states]
+    mara = load_monitor_state(store, KEY)
+    assert (mara.runs_total, mara.consecutive_failures, mara.failing) == (5, 0, False)
+    assert mara.last_counts.fetched == 9 and mara.failure_threshold == DEFAULT_THRESHOLD
+    assert [r.counts.fetched for r in monitor_runs(store, KEY)] == [9, 0, 2]
+    assert monitor_runs(store, KEY)[1].error == "first line"
+    b = load_monitor_state(store, "m:b")
+    assert (b.posts_total, b.cursor, b.last_counts.new, b.runs_total) == (2, {"newest": "b"}, 2, 1)
+    assert load_monitor_state(store, "m:c").failing
+    with store.read() as session:
+        events = unnotified_monitor_events(session)
+    assert [(e.key, e.action) for e in events] == [
+        (KEY, "failing"),
+        (KEY, "recovered"),
+        ("m:c", "failing"),
+    ]
+    with store.write() as session:
+        assert save_monitor_runs_in(session, [], now=clock) == []
+        with pytest.raises(ValueError, match="needs an error kind"):
+            save_monitor_runs_in(session, [save("m:d", "partial")], now=clock)
+    assert load_monitor_state(store, "m:d") is None
 
 
 def test_errors_are_stored_as_one_printable_line_cut_to_length(db_url, clock):

@@ -7,8 +7,10 @@ writer thread takes every run that is waiting and records them together.
 
 Each run still gets its own counts (violations opened, fixed, regressed: every
 change is counted for the run whose post caused it, and made by that run's actor)
-and its own ``then(session, counts)`` (a monitor run marks its gone posts and saves
-its state there), in the same transaction as its posts: a run's state is never
+and its own ``then(session, counts)`` (a monitor run marks its gone posts there and
+returns its state's save), in the same transaction as its posts; the states the
+runs return are saved together, with a fixed number of statements
+(:func:`~compliance.store.monitors.save_monitor_runs_in`). A run's state is never
 committed without its posts. If a group's transaction fails, each of its runs is
 redone alone in a transaction of its own, so one failing run fails alone: the
 others' posts and states are committed, its own are not.
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from compliance.store.changes import OnChanges
 from compliance.store.db import Store
+from compliance.store.monitors import RunSave, save_monitor_runs_in
 from compliance.store.observed import Observation, Prepared, prepare
 from compliance.store.record import (
     BATCH_SIZE,
@@ -89,8 +92,9 @@ class GroupWriter:
     def commit(
         self, observations: Sequence[Observation], then: Finish | None = None, *, actor: str
     ) -> RecordStats:
-        """Record ``observations`` and run ``then(session, counts)`` in the same
-        transaction; return the run's counts. Raises what the run's own transaction raised."""
+        """Record ``observations``, run ``then(session, counts)`` and save the monitor
+        state it returns (if any) in the same transaction; return the run's counts.
+        Raises what the run's own transaction raised."""
         if not self._thread.is_alive():
             raise RuntimeError("the group writer is closed")
         # Hashes and JSON are worked out here, in the run's own thread: the writer
@@ -170,9 +174,13 @@ class GroupWriter:
                     on_changes=self.on_changes,
                     runs=lambda obs: owner[id(obs)],
                 )
+            saves: list[RunSave] = []
             for run, stats in zip(group, counts, strict=True):
                 if run.then is not None:
-                    run.then(session, stats)
+                    save = run.then(session, stats)
+                    if save is not None:
+                        saves.append(save)
+            save_monitor_runs_in(session, saves, now=self.now)
             return counts, learnt
 
         counts, learnt = write_with_retries(self.store, write)

@@ -16,6 +16,9 @@ ends with :func:`save_monitor_run`, one transaction that
   should), the last run's counts and a row in ``monitor_runs``, pruned to the
   last :data:`KEEP_RUNS` of the monitor.
 
+:func:`save_monitor_runs_in` does the same for many runs with a fixed number of
+statements: the group writer saves every run of its transaction there.
+
 Two processes saving the same monitor at once queue on the row: it is read
 ``FOR UPDATE`` on PostgreSQL, and SQLite's writers are serialised by ``BEGIN
 IMMEDIATE``; neither loses the other's failure. Errors are stored as one line
@@ -28,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -43,7 +46,7 @@ from compliance.store.models import (
     MonitorStateRow,
 )
 from compliance.store.queries import iso
-from compliance.store.rows import dialect_insert
+from compliance.store.rows import chunks, dialect_insert
 from compliance.store.status import (
     ERROR_KINDS,
     FAILED_OUTCOMES,
@@ -368,6 +371,42 @@ def save_monitor_run(store: Store, key: str, **options: Any) -> MonitorState:
         return save_monitor_run_in(session, key, **options)
 
 
+@dataclass(frozen=True)
+class RunSave:
+    """The end of one monitor run, to be saved by :func:`save_monitor_runs_in` (the
+    fields are :func:`save_monitor_run_in`'s arguments). ``on_saved``, if given, is
+    called with the state the save produced, inside the transaction (again if the
+    transaction is redone)."""
+
+    key: str
+    kind: str
+    platform: str
+    target: str
+    started_at: datetime
+    outcome: str
+    counts: RunCounts = RunCounts()
+    cursor: Mapping[str, Any] | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    threshold: int = DEFAULT_THRESHOLD
+    next_run_at: datetime | None = None
+    on_saved: Callable[[MonitorState], None] | None = field(default=None, compare=False)
+
+    def check(self) -> None:
+        """Raise ValueError if the save cannot be recorded as it stands."""
+        _check_monitor(self.kind, self.threshold)
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"unknown run outcome {self.outcome!r} (one of {', '.join(OUTCOMES)})")
+        if self.outcome in FAILED_OUTCOMES and self.error_kind is None:
+            raise ValueError(
+                f"a {self.outcome} run needs an error kind (one of {', '.join(ERROR_KINDS)})"
+            )
+        if self.error_kind is not None and self.error_kind not in ERROR_KINDS:
+            raise ValueError(
+                f"unknown error kind {self.error_kind!r} (one of {', '.join(ERROR_KINDS)})"
+            )
+
+
 def save_monitor_run_in(
     session: Session,
     key: str,
@@ -401,63 +440,89 @@ def save_monitor_run_in(
     Returns the new state; its ``flipped`` says whether this run made the monitor
     ``"failing"`` or ``"recovered"`` (each flip also written as an event, once).
     """
-    _check_monitor(kind, threshold)
-    if outcome not in OUTCOMES:
-        raise ValueError(f"unknown run outcome {outcome!r} (one of {', '.join(OUTCOMES)})")
-    failed = outcome in FAILED_OUTCOMES
-    if failed and error_kind is None:
-        raise ValueError(f"a {outcome} run needs an error kind (one of {', '.join(ERROR_KINDS)})")
-    if error_kind is not None and error_kind not in ERROR_KINDS:
-        raise ValueError(f"unknown error kind {error_kind!r} (one of {', '.join(ERROR_KINDS)})")
+    save = RunSave(
+        key,
+        kind,
+        platform,
+        target,
+        started_at,
+        outcome,
+        counts,
+        cursor,
+        error,
+        error_kind,
+        threshold,
+        next_run_at,
+    )
+    return save_monitor_runs_in(session, [save], now=now, keep_runs=keep_runs)[0]
+
+
+def save_monitor_runs_in(
+    session: Session,
+    saves: Sequence[RunSave],
+    *,
+    now: Clock,
+    keep_runs: int = KEEP_RUNS,
+) -> list[MonitorState]:
+    """Record the ends of many runs in the caller's transaction, as
+    :func:`save_monitor_run_in` records one, with a fixed number of statements
+    (read and lock the rows, count the posts, update, log the runs, write the flips,
+    prune): the group writer saves the states of every run of its transaction here,
+    where one save per run cost five statements each. Saves of the same monitor are
+    applied in order, each on top of the one before. Returns the states, in order.
+    """
     if keep_runs < 1:
         raise ValueError(f"keep_runs must be at least 1, not {keep_runs}")
-    message = one_line(error) if failed else None
-    error_kind = error_kind if failed else None
-    # Through JSON now, so that what is returned is what a later load gives.
-    new_cursor = json.loads(json.dumps(dict(cursor))) if cursor is not None else None
-
+    for save in saves:
+        save.check()
+    if not saves:
+        return []
     at = now()
-    old = _locked_row(
-        session, key, kind=kind, platform=platform, target=target, threshold=threshold, at=at
-    )
-    values, flipped = _after_run(old, failed, threshold, message, error_kind, at)
-    values.update(
-        kind=kind,
-        platform=platform,
-        target=target,
-        failure_threshold=threshold,
-        last_run_at=at,
-        last_outcome=outcome,
-        updated_at=at,
-        runs_total=old["runs_total"] + 1,
-        **{f"last_{name}": value for name, value in counts.as_dict().items()},
-    )
-    if new_cursor is not None:
-        values["cursor"] = new_cursor
-    if next_run_at is not None:
-        values["next_run_at"] = next_run_at
-    row = {**old, **values}
-    posts_total = session.execute(
-        _SAVE, {"b_key": key, **{f"b_{c}": row[c] for c in _SAVED}}
-    ).scalar_one()
-    session.execute(
-        _RUNS.insert(),
-        [
+    rows = _locked_rows(session, saves, at)
+    posts = _posts_totals(session, list(rows))
+
+    updates: dict[str, dict[str, Any]] = {}
+    runs: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    states: list[MonitorState] = []
+    for save in saves:
+        old = rows[save.key]
+        failed = save.outcome in FAILED_OUTCOMES
+        message = one_line(save.error) if failed else None
+        error_kind = save.error_kind if failed else None
+        values, flipped = _after_run(old, failed, save.threshold, message, error_kind, at)
+        values.update(
+            kind=save.kind,
+            platform=save.platform,
+            target=save.target,
+            failure_threshold=save.threshold,
+            last_run_at=at,
+            last_outcome=save.outcome,
+            updated_at=at,
+            runs_total=old["runs_total"] + 1,
+            posts_total=posts.get(save.key, 0),
+            **{f"last_{name}": value for name, value in save.counts.as_dict().items()},
+        )
+        if save.cursor is not None:
+            # Through JSON now, so that what is returned is what a later load gives.
+            values["cursor"] = json.loads(json.dumps(dict(save.cursor)))
+        if save.next_run_at is not None:
+            values["next_run_at"] = save.next_run_at
+        row = rows[save.key] = {**old, **values}
+        updates[save.key] = row
+        runs.append(
             {
                 "monitor_id": old["id"],
-                "started_at": started_at,
+                "started_at": save.started_at,
                 "finished_at": at,
-                "outcome": outcome,
+                "outcome": save.outcome,
                 "error_kind": error_kind,
                 "error": message,
-                **counts.as_dict(),
+                **save.counts.as_dict(),
             }
-        ],
-    )
-    if flipped is not None:
-        session.execute(
-            _EVENTS.insert(),
-            [
+        )
+        if flipped is not None:
+            events.append(
                 {
                     "monitor_id": old["id"],
                     "at": at,
@@ -467,31 +532,83 @@ def save_monitor_run_in(
                     "error": message,
                     "notified_at": None,
                 }
-            ],
-        )
-    if values["runs_total"] > keep_runs:
-        _prune_runs(session, old["id"], keep_runs)
-    return _state({**row, "posts_total": posts_total}, flipped)
+            )
+        states.append(_state(row, flipped))
+
+    session.execute(
+        _SAVE, [{"b_key": k, **{f"b_{c}": row[c] for c in _SAVED}} for k, row in updates.items()]
+    )
+    session.execute(_RUNS.insert(), runs)
+    if events:
+        session.execute(_EVENTS.insert(), events)
+    pruned = [{"b_monitor": row["id"]} for row in updates.values() if row["runs_total"] > keep_runs]
+    if pruned:
+        session.execute(_PRUNE, [{**p, "b_keep": keep_runs - 1} for p in pruned])
+    for save, state in zip(saves, states, strict=True):
+        if save.on_saved is not None:
+            save.on_saved(state)
+    return states
+
+
+def _locked_rows(session: Session, saves: Sequence[RunSave], at: datetime) -> dict[str, Any]:
+    """The saved monitors' rows by key, created where missing, locked until commit
+    (``FOR UPDATE`` on PostgreSQL, in key order so that two writers cannot deadlock; a
+    SQLite writer holds the whole file already)."""
+    keys = sorted({save.key for save in saves})
+    rows = _read_locked(session, keys)
+    missing = [k for k in keys if k not in rows]
+    if missing:
+        first = {}
+        for save in saves:
+            first.setdefault(save.key, save)
+        fresh = [
+            _fresh_row(k, first[k].kind, first[k].platform, first[k].target, first[k].threshold, at)
+            for k in missing
+        ]
+        # Another process may be creating one at this moment: then its row is the one locked.
+        stmt = dialect_insert(session, _STATES).on_conflict_do_nothing(index_elements=["key"])
+        session.execute(stmt, fresh)
+        rows.update(_read_locked(session, missing))
+    return rows
+
+
+def _read_locked(session: Session, keys: Sequence[str]) -> dict[str, Any]:
+    connection = session.connection()
+    return {
+        row["key"]: dict(row)
+        for chunk in chunks(keys)
+        for row in connection.execute(_LOCKED_BY_KEYS, {"keys": list(chunk)}).mappings()
+    }
+
+
+def _posts_totals(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    """How many posts each monitor has seen, by key (none: left out)."""
+    connection = session.connection()
+    return {
+        key: count
+        for chunk in chunks(keys)
+        for key, count in connection.execute(_POSTS_TOTALS, {"keys": list(chunk)})
+    }
 
 
 # What a save writes: every column but the identity and the creation time, in one
 # statement built once (built per call, its ~25 values cost more than the database does).
-_SAVED = tuple(
-    c.name for c in _STATES.columns if c.name not in ("id", "key", "created_at", "posts_total")
-)
+_SAVED = tuple(c.name for c in _STATES.columns if c.name not in ("id", "key", "created_at"))
 _SAVE = (
     update(_STATES)
     .where(_STATES.c.key == bindparam("b_key"))
-    .values(
-        {
-            **{c: bindparam(f"b_{c}") for c in _SAVED},
-            "posts_total": select(func.count())
-            .select_from(MonitorPost)
-            .where(MonitorPost.monitor_key == bindparam("b_key"))
-            .scalar_subquery(),
-        }
-    )
-    .returning(_STATES.c.posts_total)
+    .values({c: bindparam(f"b_{c}") for c in _SAVED})
+)
+_LOCKED_BY_KEYS = (
+    select(_STATES)
+    .where(_STATES.c.key.in_(bindparam("keys", expanding=True)))
+    .order_by(_STATES.c.key)
+    .with_for_update()
+)
+_POSTS_TOTALS = (
+    select(MonitorPost.monitor_key, func.count())
+    .where(MonitorPost.monitor_key.in_(bindparam("keys", expanding=True)))
+    .group_by(MonitorPost.monitor_key)
 )
 
 
@@ -527,18 +644,20 @@ def _after_run(
     return values, None
 
 
-def _prune_runs(session: Session, monitor_id: int, keep: int) -> None:
-    """Delete all but the newest ``keep`` runs of the monitor."""
-    runs = _RUNS
-    oldest_kept = (
-        select(runs.c.id)
-        .where(runs.c.monitor_id == monitor_id)
-        .order_by(runs.c.id.desc())
-        .offset(keep - 1)
+# Delete all but the newest ``b_keep + 1`` runs of the monitor ``b_monitor`` (one
+# parameter set per monitor: executemany).
+_PRUNE = delete(_RUNS).where(
+    _RUNS.c.monitor_id == bindparam("b_monitor"),
+    _RUNS.c.id
+    < (
+        select(_RUNS.c.id)
+        .where(_RUNS.c.monitor_id == bindparam("b_monitor"))
+        .order_by(_RUNS.c.id.desc())
+        .offset(bindparam("b_keep"))
         .limit(1)
         .scalar_subquery()
-    )
-    session.execute(delete(runs).where(runs.c.monitor_id == monitor_id, runs.c.id < oldest_kept))
+    ),
+)
 
 
 def monitor_runs(store: Store, key: str, *, limit: int = KEEP_RUNS) -> list[MonitorRun]:

@@ -51,6 +51,7 @@ from compliance.store.changes import OnChanges, collect
 from compliance.store.db import Store, StoreError
 from compliance.store.gone import reappear
 from compliance.store.lifecycle import expire_waivers
+from compliance.store.monitors import RunSave, save_monitor_runs_in
 from compliance.store.observed import NAME_SIZE, Observation, Prepared, prepare
 from compliance.store.rows import (
     Known,
@@ -81,8 +82,10 @@ __all__ = [
 ]
 
 Clock = Callable[[], datetime]
-# What runs in the transaction of a recorder's last batch: (session, the recorder's counts).
-Finish = Callable[[Session, RecordStats], None]
+# What runs in the transaction of a recorder's last batch: (session, the recorder's
+# counts). A monitor run returns the save of its state, which is written there too
+# (the group writer saves all of its transaction's runs' states together).
+Finish = Callable[[Session, RecordStats], RunSave | None]
 T = TypeVar("T")
 
 BATCH_SIZE = 500
@@ -210,9 +213,9 @@ class Recorder:
 
         ``then(session, total)`` runs in the same transaction, after the batch, with
         the counts of every batch of this recorder including this one (a transaction
-        is opened for it even when nothing is queued): a monitor run saves its state
-        there, so the state is committed with its last posts or not at all. It is
-        called again if the transaction is redone.
+        is opened for it even when nothing is queued), and the monitor state it
+        returns (if any) is saved there: a monitor run's state is committed with its
+        last posts or not at all. It is called again if the transaction is redone.
         """
         if not self._pending and then is None:
             return RecordStats()
@@ -233,7 +236,9 @@ class Recorder:
             if then is not None:
                 total = replace(self.stats)
                 total.add(stats)
-                then(session, total)
+                save = then(session, total)
+                if save is not None:
+                    save_monitor_runs_in(session, [save], now=self.now)
             return stats, learnt
 
         stats, learnt = write_with_retries(self.store, write)
