@@ -38,11 +38,11 @@ from compliance.store.changes import OnChanges
 from compliance.store.db import Store, StoreError
 from compliance.store.gone import mark_gone_in
 from compliance.store.group import GroupWriter
-from compliance.store.monitors import MonitorState, RunCounts, RunSave, load_monitor_state
+from compliance.store.monitors import MonitorState, RunCounts, RunSave
 from compliance.store.observed import parse_posted_at, sha256_text
 from compliance.store.record import Observation, Recorder
 from compliance.store.transitions import RecordStats
-from compliance.store.window import compare, load_run_view
+from compliance.store.window import compare, known_posts, load_run_start
 from monitors.errors import FetchError, Malformed
 from monitors.sources.base import Fetched, NotModified, Source
 
@@ -230,32 +230,35 @@ def run_monitor(
     started = time.monotonic()
     at = now()
     result = RunResult(job.key)
-    # The state first (its cursor and high-water mark say what to fetch), then, once
-    # the listing is read, what the record holds for it: one read transaction each.
-    previous = load_monitor_state(store, job.key) if save_state else None
-    state: dict[str, Any] = dict(previous.cursor) if previous and previous.cursor else {}
-    watermark = parse_posted_at(state.get("newest"))
-    horizon = job.since if job.since is not None else at - job.window
-
-    items, complete_since = _read_listing(job, source, state, result, watermark, horizon)
-    result.fetched = len(items)
+    # Before the fetch, one read transaction: the state (its cursor and high-water
+    # mark say what to fetch) and the window the fetch is compared with. After it,
+    # only fetched posts the window does not hold are looked up: none on a run
+    # with nothing new.
     platform = RECORDED_AS.get(job.platform, job.platform)
-    shas = {item.post.id: sha256_text(item.post.caption) for item in items if item.post.id}
-    view = load_run_view(
+    horizon = job.since if job.since is not None else at - job.window
+    start = load_run_start(
         store,
         platform=platform,
-        post_keys=shas,
         since=horizon,
         limit=max(job.window_posts * 2, 1),
         account=job.target if job.kind != "hashtag" else None,
         monitor_key=job.key,
+        state_key=job.key if save_state else None,
     )
+    previous = start.state
+    state: dict[str, Any] = dict(previous.cursor) if previous and previous.cursor else {}
+    watermark = parse_posted_at(state.get("newest"))
+
+    items, complete_since = _read_listing(job, source, state, result, watermark, horizon)
+    result.fetched = len(items)
+    shas = {item.post.id: sha256_text(item.post.caption) for item in items if item.post.id}
+    known = known_posts(store, start, shas)
     # Only an account's own listing is a complete list of what exists: a hashtag
     # listing is a search over a time window (Instagram: 24 hours, X: 7 days) and a
     # post leaves it when its tag is edited away, so nothing is called gone from one.
     can_tell_gone = save_state and job.kind != "hashtag"
     diff = compare(
-        view.window, view.known, shas, complete_since=complete_since if can_tell_gone else None
+        start.window, known, shas, complete_since=complete_since if can_tell_gone else None
     )
     result.new, result.edited = len(diff.new), len(diff.edited)
     result.unchanged = len(diff.unchanged)

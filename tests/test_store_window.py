@@ -10,11 +10,13 @@ from store_helpers import AMBIGUOUS, COMPLIANT, MISSING, NOT_SPONSORED, record, 
 
 from compliance.store.db import open_store
 from compliance.store.gone import mark_gone
+from compliance.store.monitors import RunCounts, load_monitor_state, save_monitor_run
 from compliance.store.observed import sha256_text
 from compliance.store.record import Recorder
 from compliance.store.window import (
     RecentPost,
-    load_run_view,
+    known_posts,
+    load_run_start,
     lookup_posts,
     monitor_recent_posts,
     recent_posts,
@@ -129,7 +131,6 @@ def test_compare_tells_new_edited_unchanged_missing_and_back(clock):
 def test_two_monitor_runs_on_the_store_new_edited_gone_and_back(db_url, clock):
     """The store side of a monitor run, as monitors/run.py drives it."""
     from compliance.store.gone import mark_gone
-    from compliance.store.monitors import RunCounts, load_monitor_state, save_monitor_run
     from compliance.store.window import compare
 
     store = open_store(db_url)
@@ -201,26 +202,41 @@ def test_two_monitor_runs_on_the_store_new_edited_gone_and_back(db_url, clock):
     assert all(p.gone_at is None for p in monitor_recent_posts(store, key, clock.now - 30 * DAY))
 
 
-def test_a_run_view_reads_the_known_posts_and_either_window_at_once(db_url, clock):
+def test_a_run_start_reads_the_state_and_either_window_at_once(db_url, clock):
     store = seeded(db_url, clock)
     since = clock.now - 30 * DAY
-    view = load_run_view(
-        store, platform="tiktok", post_keys=["tt-3", "tt-404"], since=since, account="@maya"
+    key = "creator:maya:tiktok:@maya"
+    save_monitor_run(
+        store,
+        key,
+        kind="account",
+        platform="tiktok",
+        target="@maya",
+        started_at=clock.now,
+        outcome="ok",
+        cursor={"newest": "x"},
+        now=clock,
     )
-    assert sorted(view.known) == ["tt-3"]
-    assert view.window == recent_posts(store, "tiktok", "@maya", since)
+    start = load_run_start(
+        store, platform="tiktok", since=since, account="@maya", monitor_key=key, state_key=key
+    )
+    assert start.state is not None and start.state.cursor == {"newest": "x"}
+    assert start.window == recent_posts(store, "tiktok", "@maya", since)
+    assert sorted(known_posts(store, start, ["tt-3", "tt-404"])) == ["tt-3"]
+    assert load_run_start(store, platform="tiktok", since=since, account="@maya").state is None
     recorder = Recorder(store, now=clock)
     recorder.add(verdict(MISSING, id="tt-g1", author="@fan"), monitor_key="hashtag:g:tiktok")
     recorder.close()
-    by_monitor = load_run_view(
-        store, platform="tiktok", post_keys=[], since=since, monitor_key="hashtag:g:tiktok"
+    by_monitor = load_run_start(
+        store, platform="tiktok", since=since, monitor_key="hashtag:g:tiktok"
     )
-    assert (by_monitor.known, [p.post_key for p in by_monitor.window]) == ({}, ["tt-g1"])
+    assert [p.post_key for p in by_monitor.window] == ["tt-g1"]
+    assert sorted(known_posts(store, by_monitor, ["tt-g1", "tt-1"])) == ["tt-1", "tt-g1"]
     with pytest.raises(ValueError, match="account or a monitor key"):
-        load_run_view(store, platform="tiktok", post_keys=[], since=since)
+        load_run_start(store, platform="tiktok", since=since)
 
 
-def test_a_run_view_looks_up_only_what_its_window_does_not_hold(db_url, clock):
+def test_a_run_looks_up_only_what_its_window_does_not_hold(db_url, clock):
     store = seeded(db_url, clock)
     since = clock.now - 30 * DAY
     statements: list[str] = []
@@ -228,29 +244,19 @@ def test_a_run_view_looks_up_only_what_its_window_does_not_hold(db_url, clock):
     def count(conn, cursor, statement, *rest) -> None:
         statements.append(statement)
 
+    start = load_run_start(store, platform="tiktok", since=since, account="@maya")
     event.listen(store.engine, "before_cursor_execute", count)
     try:
-        # tt-1 and tt-2 are in @maya's window: no lookup (a run with nothing new).
-        view = load_run_view(
-            store, platform="tiktok", post_keys=["tt-1", "tt-2"], since=since, account="@maya"
-        )
-        assert sorted(view.known) == ["tt-1", "tt-2"]
-        in_window = [s for s in statements if not s.startswith("BEGIN")]
-        assert len(in_window) == 1
+        # tt-1 and tt-2 are in @maya's window: nothing read (a run with nothing new).
+        known = known_posts(store, start, ["tt-1", "tt-2"])
+        assert sorted(known) == ["tt-1", "tt-2"] and statements == []
         # tt-3 is older than the window, tt-9 another creator's: both looked up, as
         # every key is for a hashtag monitor, whose window is its own posts.
-        statements.clear()
-        view = load_run_view(
-            store,
-            platform="tiktok",
-            post_keys=["tt-1", "tt-3", "tt-9", "tt-404"],
-            since=since,
-            account="@maya",
-        )
-        assert len([s for s in statements if not s.startswith("BEGIN")]) == 2
-        assert sorted(view.known) == ["tt-1", "tt-3", "tt-9"]
-        assert view.known["tt-3"] == lookup_posts(store, "tiktok", ["tt-3"])["tt-3"]
-        assert view.known["tt-1"] == lookup_posts(store, "tiktok", ["tt-1"])["tt-1"]
+        known = known_posts(store, start, ["tt-1", "tt-3", "tt-9", "tt-404"])
+        assert len([s for s in statements if not s.startswith("BEGIN")]) == 1
+        assert sorted(known) == ["tt-1", "tt-3", "tt-9"]
+        assert known["tt-3"] == lookup_posts(store, "tiktok", ["tt-3"])["tt-3"]
+        assert known["tt-1"] == lookup_posts(store, "tiktok", ["tt-1"])["tt-1"]
     finally:
         event.remove(store.engine, "before_cursor_execute", count)
     store.close()

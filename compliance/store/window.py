@@ -9,6 +9,10 @@ find edits and deletions. It asks the record what it holds for the same window:
   monitor_key=...)``);
 * :func:`lookup_posts`: the given posts by key, whatever their age.
 
+A monitor run reads its state and its window in one transaction before it
+fetches (:func:`load_run_start`), and afterwards looks up only the fetched posts
+the window does not hold (:func:`known_posts`): a run with nothing new reads once.
+
 and then tells apart, for each post: new (not on record), edited (its caption's
 SHA-256, :func:`compliance.store.observed.sha256_text`, differs from
 ``current_sha256``), unchanged, and missing (on record in the window, not on the
@@ -33,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from compliance.store.db import Store
 from compliance.store.models import Account, MonitorPost, PostRow, UTCDateTime
+from compliance.store.monitors import MonitorState, load_monitor_state_in
 from compliance.store.observed import creator_handle
 from compliance.store.rows import chunks
 
@@ -142,27 +147,37 @@ def _lookup(session: Session, platform: str, post_keys: Iterable[str]) -> dict[s
 
 
 @dataclass(frozen=True)
-class RunView:
-    """What a monitor run reads to compare with its fetch: the fetched posts on record
-    (:func:`lookup_posts`) and the window (:func:`recent_posts` or
-    :func:`monitor_recent_posts`)."""
+class RunStart:
+    """What a monitor run reads before it fetches, in one read transaction: its
+    stored state (None when not asked for, or never saved) and its window
+    (:func:`recent_posts` of an account, or :func:`monitor_recent_posts`)."""
 
-    known: dict[str, RecentPost]
+    state: MonitorState | None
     window: list[RecentPost]
+    platform: str
+    # True when the window is an account's: it then holds every post of the account
+    # in the window, and a fetched post it holds need not be looked up.
+    by_account: bool
 
 
-def load_run_view(
+def load_run_start(
     store: Store,
     *,
     platform: str,
-    post_keys: Iterable[str],
     since: datetime,
     limit: int = DEFAULT_LIMIT,
     account: str | None = None,
     monitor_key: str | None = None,
-) -> RunView:
-    """One read transaction for a run: the posts among ``post_keys``, and the window of ``account`` (a creator monitor) or, when
-    no account is given, of ``monitor_key`` (a hashtag monitor)."""
+    state_key: str | None = None,
+) -> RunStart:
+    """One read transaction for the start of a run: the state of the monitor
+    ``state_key`` (if given) and the window of ``account`` (a creator monitor) or,
+    when no account is given, of ``monitor_key`` (a hashtag monitor).
+
+    Read before the fetch, the window may miss a post another process records
+    meanwhile; such a post is then taken for new and recorded again, which only
+    touches its "last seen" (recording is idempotent).
+    """
     if account is not None:
         stmt, params = _ACCOUNT_WINDOW, _account_params(platform, account)
     elif monitor_key is not None:
@@ -170,17 +185,28 @@ def load_run_view(
     else:
         raise ValueError("a window needs an account or a monitor key")
     params.update(_window_params(since, limit))
-    keys = set(post_keys)
     with store.read() as session:
+        state = load_monitor_state_in(session, state_key) if state_key is not None else None
         window = [RecentPost(*row) for row in session.connection().execute(stmt, params)]
-        known: dict[str, RecentPost] = {}
-        if account is not None:
-            # An account's window holds most of what a run fetched (on a run with
-            # nothing new, all of it): only the rest is looked up. A hashtag
-            # monitor's window is its own posts, not every post of the platform.
-            known = {p.post_key: p for p in window if p.post_key in keys}
-        known.update(_lookup(session, platform, keys - known.keys()))
-    return RunView(known, window)
+    return RunStart(state, window, platform, account is not None)
+
+
+def known_posts(store: Store, start: RunStart, post_keys: Iterable[str]) -> dict[str, RecentPost]:
+    """The posts on record among the fetched ``post_keys``, by key.
+
+    An account's window holds most of what a run fetched (on a run with nothing new,
+    all of it): only the rest is looked up, and a run with nothing new reads nothing
+    more. A hashtag monitor's window is its own posts, not every post of the
+    platform, so all of its keys are looked up.
+    """
+    keys = set(post_keys)
+    known: dict[str, RecentPost] = {}
+    if start.by_account:
+        known = {p.post_key: p for p in start.window if p.post_key in keys}
+    rest = keys - known.keys()
+    if rest:
+        known.update(lookup_posts(store, start.platform, rest))
+    return known
 
 
 @dataclass(frozen=True)
