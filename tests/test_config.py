@@ -141,7 +141,7 @@ def test_sample_passes_config_check_with_warnings_for_unset_variables(tmp_path):
         in lines
     )
     assert not any("TIKTOK_TOKEN" in line for line in lines)
-    assert lines[-1] == f"{path}: ok (2 campaigns, 1 creators, 1 hashtags, 7 monitors)"
+    assert lines[-1] == f"{path}: ok (2 campaigns, 1 creator, 1 hashtag, 7 monitors)"
 
 
 def test_config_init_prints_a_file_that_passes_config_check(tmp_path):
@@ -150,7 +150,7 @@ def test_config_init_prints_a_file_that_passes_config_check(tmp_path):
     path = write(tmp_path, r.output)
     checked = run("config", "check", str(path))
     assert checked.exit_code == 0, checked.output
-    assert "ok (2 campaigns, 1 creators, 1 hashtags, 7 monitors)" in checked.output
+    assert "ok (2 campaigns, 1 creator, 1 hashtag, 7 monitors)" in checked.output
 
 
 def test_own_schedule_merges_with_the_defaults(tmp_path):

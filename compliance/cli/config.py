@@ -129,11 +129,12 @@ def config_check(file: str) -> None:
             sys.exit(EXIT_ERROR)
     for warning in cfg.warnings():
         click.echo(terminal_safe(warning))
-    monitors = cfg.monitors()
-    click.echo(
-        terminal_safe(
-            f"{file}: ok ({len(cfg.campaigns)} campaigns, {len(cfg.creators)} creators, "
-            f"{len(cfg.hashtags)} hashtags, {len(monitors)} monitors)"
-        )
-    )
+    counts = {
+        "campaign": len(cfg.campaigns),
+        "creator": len(cfg.creators),
+        "hashtag": len(cfg.hashtags),
+        "monitor": len(cfg.monitors()),
+    }
+    summary = ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for noun, n in counts.items())
+    click.echo(terminal_safe(f"{file}: ok ({summary})"))
     sys.exit(EXIT_CLEAN)
