@@ -200,7 +200,8 @@ def expire_waivers(session: Session, *, now: Clock) -> list[int]:
     at = now()
     # The conditional UPDATE picks the rows and guards against a concurrent run
     # doing the same: each expired waiver reopens (and is logged) once.
-    expired = session.execute(_EXPIRE, {"b_at": at}).all()
+    session.flush()  # the caller's pending changes first, as the ORM's execute would
+    expired = session.connection().execute(_EXPIRE, {"b_at": at}).all()
     for violation_id, until in expired:
         session.add(
             ViolationEvent(
@@ -218,17 +219,19 @@ def expire_waivers(session: Session, *, now: Clock) -> list[int]:
     return [violation_id for violation_id, _ in expired]
 
 
-# Built once: every recorded batch runs it (see expire_waivers).
+# Built once and run on the Core connection: every recorded batch runs it (see
+# expire_waivers), and through the ORM's bulk-update path it cost ~100 us a call to
+# find nothing, against ~30 us here (no ORM objects are loaded that it could update).
+_VIOLATIONS = Violation.__table__
 _EXPIRE = (
-    update(Violation)
+    update(_VIOLATIONS)
     .where(
-        Violation.status == "waived",
-        Violation.waived_until.is_not(None),
-        Violation.waived_until <= bindparam("b_at"),
+        _VIOLATIONS.c.status == "waived",
+        _VIOLATIONS.c.waived_until.is_not(None),
+        _VIOLATIONS.c.waived_until <= bindparam("b_at"),
     )
     .values(status="open", status_at=bindparam("b_at"))
-    .returning(Violation.id, Violation.waived_until)
-    .execution_options(synchronize_session=False)
+    .returning(_VIOLATIONS.c.id, _VIOLATIONS.c.waived_until)
 )
 
 
