@@ -9,10 +9,6 @@ find edits and deletions. It asks the record what it holds for the same window:
   monitor_key=...)``);
 * :func:`lookup_posts`: the given posts by key, whatever their age.
 
-A monitor run reads its state and its window in one transaction before it
-fetches (:func:`load_run_start`), and afterwards looks up only the fetched posts
-the window does not hold (:func:`known_posts`): a run with nothing new reads once.
-
 and then tells apart, for each post: new (not on record), edited (its caption's
 SHA-256, :func:`compliance.store.observed.sha256_text`, differs from
 ``current_sha256``), unchanged, and missing (on record in the window, not on the
@@ -23,6 +19,10 @@ A post is in the window when it was posted at or after ``since``; a post
 without a post time, when it was first seen at or after ``since``. Posts already
 gone are listed too (with ``gone_at``), newest first. :func:`compare` does the
 telling apart, as a pure function of the three.
+
+A monitor run reads its state and its window in one transaction before it
+fetches (:func:`load_run_start`), and afterwards looks up only the fetched posts
+the window does not hold (:func:`known_posts`): a run with nothing new reads once.
 """
 
 from __future__ import annotations
