@@ -222,7 +222,6 @@ def _check_monitor(kind: str, threshold: int) -> None:
 
 # Built once: every monitor run reads and locks its row (see compliance.store.window).
 _BY_KEY = select(_STATES).where(_STATES.c.key == bindparam("key"))
-_LOCKED_BY_KEY = _BY_KEY.with_for_update()
 
 
 def _fresh_row(
@@ -251,28 +250,6 @@ def _fresh_row(
         "runs_total": 0,
         **{f"last_{name}": 0 for name in COUNT_FIELDS},
     }
-
-
-def _locked_row(
-    session: Session,
-    key: str,
-    *,
-    kind: str,
-    platform: str,
-    target: str,
-    threshold: int,
-    at: datetime,
-) -> Mapping[str, Any]:
-    """The monitor's row, created if missing, locked until commit (``FOR UPDATE`` on
-    PostgreSQL; a SQLite writer holds the whole file already)."""
-    row = session.connection().execute(_LOCKED_BY_KEY, {"key": key}).mappings().first()
-    if row is not None:
-        return row
-    fresh = _fresh_row(key, kind, platform, target, threshold, at)
-    # Another process may be creating it at this moment: then its row is the one locked.
-    stmt = dialect_insert(session, _STATES).on_conflict_do_nothing(index_elements=["key"])
-    session.execute(stmt, [fresh])
-    return session.connection().execute(_LOCKED_BY_KEY, {"key": key}).mappings().one()
 
 
 class MonitorSpec(NamedTuple):
@@ -330,10 +307,8 @@ def ensure_monitor(
     """
     _check_monitor(kind, threshold)
     with store.write() as session:
-        row = _locked_row(
-            session, key, kind=kind, platform=platform, target=target, threshold=threshold, at=now()
-        )
-        return _state(row)
+        spec = MonitorSpec(key, kind, platform, target, threshold)
+        return _state(_locked_rows(session, [spec], now())[key])
 
 
 def load_monitor_state(store: Store, key: str) -> MonitorState | None:
@@ -478,7 +453,8 @@ def save_monitor_runs_in(
     if not saves:
         return []
     at = now()
-    rows = _locked_rows(session, saves, at)
+    specs = [MonitorSpec(s.key, s.kind, s.platform, s.target, s.threshold) for s in saves]
+    rows = _locked_rows(session, specs, at)
     posts = _posts_totals(session, list(rows))
 
     updates: dict[str, dict[str, Any]] = {}
@@ -541,30 +517,34 @@ def save_monitor_runs_in(
     session.execute(_RUNS.insert(), runs)
     if events:
         session.execute(_EVENTS.insert(), events)
-    pruned = [{"b_monitor": row["id"]} for row in updates.values() if row["runs_total"] > keep_runs]
+    pruned = [
+        {"b_monitor": row["id"], "b_keep": keep_runs - 1}
+        for row in updates.values()
+        if row["runs_total"] > keep_runs
+    ]
     if pruned:
-        session.execute(_PRUNE, [{**p, "b_keep": keep_runs - 1} for p in pruned])
+        session.execute(_PRUNE, pruned)
     for save, state in zip(saves, states, strict=True):
         if save.on_saved is not None:
             save.on_saved(state)
     return states
 
 
-def _locked_rows(session: Session, saves: Sequence[RunSave], at: datetime) -> dict[str, Any]:
-    """The saved monitors' rows by key, created where missing, locked until commit
-    (``FOR UPDATE`` on PostgreSQL, in key order so that two writers cannot deadlock; a
-    SQLite writer holds the whole file already)."""
-    keys = sorted({save.key for save in saves})
+def _locked_rows(
+    session: Session, monitors: Sequence[MonitorSpec], at: datetime
+) -> dict[str, dict[str, Any]]:
+    """The monitors' rows by key, created (as never run) where missing, locked until
+    commit (``FOR UPDATE`` on PostgreSQL, in key order so that two writers cannot
+    deadlock; a SQLite writer holds the whole file already). Where a key comes more
+    than once, its first spec creates the row."""
+    specs: dict[str, MonitorSpec] = {}
+    for spec in monitors:
+        specs.setdefault(spec.key, spec)
+    keys = sorted(specs)
     rows = _read_locked(session, keys)
     missing = [k for k in keys if k not in rows]
     if missing:
-        first = {}
-        for save in saves:
-            first.setdefault(save.key, save)
-        fresh = [
-            _fresh_row(k, first[k].kind, first[k].platform, first[k].target, first[k].threshold, at)
-            for k in missing
-        ]
+        fresh = [_fresh_row(*specs[k], at) for k in missing]
         # Another process may be creating one at this moment: then its row is the one locked.
         stmt = dialect_insert(session, _STATES).on_conflict_do_nothing(index_elements=["key"])
         session.execute(stmt, fresh)
@@ -572,7 +552,7 @@ def _locked_rows(session: Session, saves: Sequence[RunSave], at: datetime) -> di
     return rows
 
 
-def _read_locked(session: Session, keys: Sequence[str]) -> dict[str, Any]:
+def _read_locked(session: Session, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
     connection = session.connection()
     return {
         row["key"]: dict(row)
